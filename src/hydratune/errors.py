@@ -1,0 +1,17 @@
+"""Errors that carry a message for the user: what is wrong and how to fix it."""
+
+
+class HydratuneError(Exception):
+    """Base class: raised before expensive work starts, with a message naming the fix."""
+
+
+class ConfigError(HydratuneError):
+    """A config key or value is wrong."""
+
+
+class DataError(HydratuneError):
+    """A file, column or label in the data is wrong."""
+
+
+class HubUnreachableError(HydratuneError):
+    """A hub id was asked for and the Hugging Face Hub cannot be reached."""

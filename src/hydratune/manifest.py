@@ -1,0 +1,115 @@
+"""What a run leaves behind: ``run.json`` (status and provenance) and ``metrics.json``.
+
+Both are written atomically (temp file + rename), so a reader or a killed run never sees a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import socket
+import subprocess
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = (
+    "hydratune", "torch", "transformers", "tokenizers", "datasets", "accelerate", "peft",
+    "trl", "wandb", "hydra-core", "omegaconf", "scikit-learn",
+)
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON atomically; NaN and infinities become null so any JSON reader can load it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(_finite(obj), indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+class RunRecord:
+    """``run.json``: written at start with status ``running``, then ``completed``/``failed``."""
+
+    def __init__(self, run_dir: Path, overrides: list[str], project_dir: Path):
+        self.path = Path(run_dir) / "run.json"
+        self._t0 = time.monotonic()
+        self.data = {
+            "status": "running",
+            "run_dir": str(Path(run_dir).resolve()),
+            "overrides": list(overrides),
+            "started_at": _now(),
+            "git": git_state(project_dir),
+            "packages": package_versions(),
+            "python": platform.python_version(),
+            "host": socket.gethostname(),
+            "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+            "timings_s": {},
+        }
+
+    def start(self) -> RunRecord:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.save()
+        return self
+
+    def update(self, **fields) -> None:
+        self.data.update(fields)
+        self.save()
+
+    def timed(self, phase: str, since: float) -> None:
+        self.data["timings_s"][phase] = round(time.monotonic() - since, 3)
+
+    def finish(self, status: str, error: BaseException | None = None) -> None:
+        self.data["status"] = status
+        self.data["finished_at"] = _now()
+        self.data["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
+        if error is not None:
+            self.data["error"] = {"type": type(error).__name__, "message": str(error)}
+        self.save()
+
+    def save(self) -> None:
+        write_json(self.path, self.data)
+
+
+def git_state(directory: Path) -> dict:
+    """Commit and dirty flag of the checkout the run was started from (null outside git)."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=directory, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

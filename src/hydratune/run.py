@@ -1,0 +1,178 @@
+"""One run, top to bottom: data, tracking, model, adapter, tokenize, collator, loss, metrics,
+trainer, then train, evaluate, save and finish.
+
+Raw data is loaded and checked first, so bad data fails in seconds, before W&B starts or any
+weights load. Functions below :func:`run` take built objects and return metrics, never the
+model, so a sweep does not keep models alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from hydratune.errors import ConfigError
+from hydratune.manifest import RunRecord, write_json
+from hydratune.tracking import NoTracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """Where the run writes and what names it: from Hydra, or given (tests, notebooks)."""
+
+    run_dir: Path
+    overrides: list[str]
+    sweep_dir: Path | None = None
+
+    @classmethod
+    def from_hydra(cls, run_dir: str | Path | None = None) -> RunContext:
+        from hydra.core.hydra_config import HydraConfig
+
+        if not HydraConfig.initialized():
+            if run_dir is None:
+                raise ConfigError("run(cfg) outside @hydra.main needs run_dir=")
+            return cls(Path(run_dir), [])
+        hydra = HydraConfig.get()
+        multirun = hydra.mode is not None and hydra.mode.name == "MULTIRUN"
+        return cls(
+            Path(run_dir or hydra.runtime.output_dir),
+            list(hydra.overrides.task),
+            Path(hydra.sweep.dir) if multirun else None,
+        )
+
+    @property
+    def name(self) -> str:
+        return ",".join(self.overrides) or "default"
+
+    @property
+    def group(self) -> str | None:
+        """Jobs of one sweep share a group named after the sweep dir (``DATE_TIME``)."""
+        return "_".join(self.sweep_dir.parts[-2:]) if self.sweep_dir else None
+
+
+def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
+    """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers."""
+    context = RunContext.from_hydra(run_dir)
+    refuse_completed_run_dir(context.run_dir)
+    record = RunRecord(context.run_dir, context.overrides, Path.cwd()).start()
+    tracker, status, error = NoTracker(), "failed", None
+    try:
+        data = _timed(record, "load_data", lambda: instantiate(cfg.data))
+        check_device(cfg.trainer.args)
+        tracker = start_tracking(cfg, context)
+        record.update(wandb_run_id=tracker.run_id)
+        metrics = train(cfg, context, record, data, tracker.report_to)
+        tracker.log_summary(metrics)
+        status = "completed"
+        return metrics.get(cfg.get("optimized_metric") or "")
+    except KeyboardInterrupt as err:
+        status, error = "interrupted", err
+        raise
+    except BaseException as err:
+        error = err
+        raise
+    finally:
+        record.finish(status, error)
+        tracker.finish(exit_code=0 if status == "completed" else 1)
+
+
+def start_tracking(cfg: DictConfig, context: RunContext):
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    return build(
+        cfg.logger,
+        run_dir=str(context.run_dir),
+        config=resolved,
+        default_name=cfg.get("run_name") or context.name,
+        default_group=context.group,
+    )
+
+
+def train(
+    cfg: DictConfig, context: RunContext, record: RunRecord, data, report_to: str = "none"
+) -> dict:
+    """Build model, adapter, datasets, collator, loss, metrics and trainer; train; save."""
+    from transformers import set_seed
+
+    set_seed(cfg.seed)  # before the model is built, so its initial weights follow the seed
+    model, tokenizer = _timed(record, "load_model", lambda: build(cfg.model, data=data))
+    model = build(cfg.peft, model=model)
+    datasets = _timed(record, "tokenize", lambda: data.tokenize(tokenizer))
+    trainer = build(
+        cfg.trainer,
+        args=trainer_args(cfg, context, report_to),
+        model=model,
+        tokenizer=tokenizer,
+        train_dataset=datasets["train"],
+        eval_dataset=datasets["eval"],
+        data_collator=build(cfg.collator, tokenizer=tokenizer),
+        compute_loss_func=build(cfg.loss, data=data),
+        compute_metrics=build(cfg.metrics, data=data),
+    )
+    metrics = _timed(record, "train", lambda: trainer.train()).metrics
+    metrics.update(_timed(record, "evaluate", lambda: evaluate(trainer, datasets)))
+    trainer.save_model(str(context.run_dir / "model"))
+    write_json(context.run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def evaluate(trainer, datasets) -> dict:
+    metrics = trainer.evaluate(datasets["eval"], metric_key_prefix="eval")
+    if "test" in datasets:
+        metrics.update(trainer.evaluate(datasets["test"], metric_key_prefix="test"))
+    return metrics
+
+
+def trainer_args(cfg: DictConfig, context: RunContext, report_to: str) -> dict:
+    """``trainer.args`` with what the run decides: checkpoint dir, reporting, run name."""
+    args = OmegaConf.to_container(cfg.trainer.args, resolve=True)
+    args["output_dir"] = args.get("output_dir") or str(context.run_dir / "checkpoints")
+    args["report_to"] = args.get("report_to") or report_to
+    args["run_name"] = args.get("run_name") or cfg.get("run_name") or context.name
+    return args
+
+
+def build(node: DictConfig, **runtime):
+    """Instantiate a group's builder with run-time objects.
+
+    Objects go in through ``_partial_`` rather than ``instantiate(**kwargs)``: Hydra would turn
+    dataclass objects (collators, datasets) into configs and copy the rest.
+    """
+    return instantiate(node, _partial_=True, _convert_="all")(**runtime)
+
+
+def check_device(args: DictConfig) -> None:
+    """fp16 on CPU silently trains in fp32: refuse it before any weights load."""
+    if not args.get("fp16"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            "trainer.args.fp16=true needs a CUDA GPU and none is visible. Drop it, or use "
+            "trainer.args.bf16=true (CPUs with bf16 support) instead."
+        )
+
+
+def refuse_completed_run_dir(run_dir: Path) -> None:
+    """Never overwrite a finished run's results."""
+    import json
+
+    path = run_dir / "run.json"
+    if path.exists() and json.loads(path.read_text()).get("status") == "completed":
+        raise ConfigError(
+            f"{run_dir} already holds a completed run; choose another hydra.run.dir."
+        )
+
+
+def _timed(record: RunRecord, phase: str, step):
+    started = time.monotonic()
+    result = step()
+    record.timed(phase, started)
+    return result

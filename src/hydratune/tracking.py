@@ -1,0 +1,81 @@
+"""The ``logger`` group: one W&B run per hydratune run, or no tracking.
+
+Trainer's W&B callback reuses the run we open, but never finishes it: without our own
+``finish`` every job of a multirun would log into one run. The resolved Hydra config is logged
+under a single ``hydra`` key because Trainer merges its own arguments into ``wandb.config`` and
+would overwrite same-named keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class NoTracker:
+    """``logger=none``: Trainer reports nowhere."""
+
+    report_to = "none"
+    run_id = None
+
+    def log_summary(self, metrics: dict) -> None:
+        pass
+
+    def finish(self, exit_code: int) -> None:
+        pass
+
+
+class WandbTracker:
+    """An open W&B run, written under the run directory."""
+
+    report_to = "wandb"
+
+    def __init__(self, run):
+        self.run = run
+        self.run_id = run.id
+
+    def log_summary(self, metrics: dict) -> None:
+        self.run.summary.update(metrics)
+
+    def finish(self, exit_code: int) -> None:
+        self.run.finish(exit_code=exit_code)
+
+
+def no_tracking(**_) -> NoTracker:
+    return NoTracker()
+
+
+def wandb_run(
+    run_dir: str,
+    config: dict,
+    default_name: str,
+    default_group: str | None = None,
+    project: str = "hydratune",
+    entity: str | None = None,
+    mode: str = "offline",
+    name: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    tags: Sequence[str] = (),
+    notes: str | None = None,
+) -> WandbTracker:
+    """Open a W&B run (offline unless ``mode=online``) in ``<run_dir>/wandb``."""
+    import wandb as wb
+
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WANDB_SILENT", "true")
+    run = wb.init(
+        dir=str(run_dir),
+        project=project,
+        entity=entity,
+        mode=mode,
+        name=name or default_name,
+        group=group or default_group,
+        job_type=job_type,
+        tags=list(tags),
+        notes=notes,
+        config={"hydra": config},
+        reinit="finish_previous",  # a reused worker process must never continue an old run
+    )
+    return WandbTracker(run)
