@@ -1,8 +1,8 @@
 """Train one run (or a sweep with -m) from the Hydra configs in conf/.
 
-    python scripts/run.py                          # offline tiny classifier on the demo data
-    python scripts/run.py model=hf model.name_or_path=<dir> data=files data.train_files=<csv>
-    python scripts/run.py -m seed=1,2,3            # a sweep, one run dir per job
+python scripts/run.py                          # offline tiny classifier on the demo data
+python scripts/run.py model=hf model.name_or_path=<dir> data=files data.train_files=<csv>
+python scripts/run.py -m seed=1,2,3            # a sweep, one run dir per job
 """
 
 import hydra

@@ -106,9 +106,7 @@ def from_files(
     """Local csv, tsv, json, jsonl or parquet files; the reader is picked by extension."""
     files = {"train": train_files, "eval": eval_files, "test": test_files}
     splits = {
-        name: _read_files(name, paths, read_options or {})
-        for name, paths in files.items()
-        if paths
+        name: _read_files(name, paths, read_options or {}) for name, paths in files.items() if paths
     }
     return _prepare(
         splits,
@@ -150,7 +148,7 @@ def from_hub(
         datasets.config.HF_HUB_OFFLINE = True  # use the local cache only; fail fast without it
     wanted = {"train": train_split, "eval": eval_split, "test": test_split}
     try:
-        loaded = datasets.load_dataset(path, name, revision=revision)
+        loaded = _load_dataset_dict(path, name, revision)
     except Exception as err:  # datasets raises many types; the message is what matters
         raise DataError(
             f"Could not load dataset {path!r} (config {name!r}): {err}. Offline, only a local "
@@ -180,6 +178,16 @@ def from_hub(
     )
 
 
+def _load_dataset_dict(path: str, name: str | None, revision: str | None) -> DatasetDict:
+    """``load_dataset``, or ``load_from_disk`` for a directory written by ``save_to_disk``."""
+    saved = Path(path)
+    if (saved / "dataset_dict.json").exists():
+        return datasets.load_from_disk(path)
+    if (saved / "state.json").exists():  # a single Dataset: it is the train split
+        return DatasetDict({"train": datasets.load_from_disk(path)})
+    return datasets.load_dataset(path, name, revision=revision)
+
+
 def _read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Dataset:
     paths = [paths] if isinstance(paths, str) else list(paths)
     for path in paths:
@@ -197,6 +205,9 @@ def _read_files(split: str, paths: str | Sequence[str], read_options: dict) -> D
             builder, data_files={split: paths}, split=split, **{**options, **read_options}
         )
     except Exception as err:
+        if "corresponds to no data" in str(err):  # datasets' words for a split with no rows
+            message = f"The {split} split is empty ({paths}): give it at least one row."
+            raise DataError(message) from None
         raise DataError(f"data.{split}_files: could not read {paths}: {err}") from err
 
 

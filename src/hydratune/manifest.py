@@ -18,8 +18,18 @@ from importlib import metadata
 from pathlib import Path
 
 PACKAGES = (
-    "hydratune", "torch", "transformers", "tokenizers", "datasets", "accelerate", "peft",
-    "trl", "wandb", "hydra-core", "omegaconf", "scikit-learn",
+    "hydratune",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "datasets",
+    "accelerate",
+    "peft",
+    "trl",
+    "wandb",
+    "hydra-core",
+    "omegaconf",
+    "scikit-learn",
 )
 
 

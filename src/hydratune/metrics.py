@@ -26,7 +26,10 @@ def classification_scores(logits: np.ndarray, labels: np.ndarray, average: str) 
     mode = ("binary" if num_classes == 2 else "macro") if average == "auto" else average
     predictions = logits.argmax(-1)
     precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predictions, average=mode, zero_division=0,
+        labels,
+        predictions,
+        average=mode,
+        zero_division=0,
         labels=None if mode == "binary" else list(range(num_classes)),
     )
     return {

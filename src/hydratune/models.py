@@ -6,6 +6,7 @@ tiny models, the tokenizer's training texts) come from the data, never from the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from transformers import (
@@ -58,27 +59,45 @@ def tiny_bert(
 def train_wordpiece(
     texts: Iterable[str], vocab_size: int, lowercase: bool = True, model_max_length: int = 512
 ) -> PreTrainedTokenizerFast:
-    """Train a BERT-style WordPiece tokenizer on ``texts`` (a few seconds for thousands of rows)."""
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+    """A BERT-style WordPiece tokenizer whose vocabulary is learned from ``texts``.
+
+    The vocabulary is every character (alone and as a ``##`` continuation) plus the most
+    frequent words, ties broken alphabetically. The Rust WordPieceTrainer breaks ties in a
+    different order each process, which would change the tokenizer's fingerprint and defeat
+    datasets' cache on every run; this one is identical for identical data.
+    """
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import WordPiece
 
-    specials = list(BERT_SPECIALS.values())
-    tok = Tokenizer(WordPiece(unk_token=BERT_SPECIALS["unk_token"]))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
-    )
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocab = wordpiece_vocab(texts, vocab_size, normalizer, pre_tokenizer)
+    tok = Tokenizer(WordPiece(vocab, unk_token=BERT_SPECIALS["unk_token"]))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, model_max_length=model_max_length, **BERT_SPECIALS
+        tokenizer_object=tok,
+        model_max_length=model_max_length,
+        model_input_names=["input_ids", "token_type_ids", "attention_mask"],  # pairs need types
+        **BERT_SPECIALS,
     )
+
+
+def wordpiece_vocab(texts: Iterable[str], vocab_size: int, normalizer, pre_tokenizer) -> dict:
+    words: Counter[str] = Counter()
+    for text in texts:
+        pieces = pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text))
+        words.update(word for word, _ in pieces)
+    chars = sorted({c for word in words for c in word})
+    tokens = list(BERT_SPECIALS.values()) + chars + [f"##{c}" for c in chars]
+    known = set(tokens)
+    frequent = sorted(words, key=lambda w: (-words[w], w))
+    tokens += [w for w in frequent if w not in known][: max(0, vocab_size - len(tokens))]
+    return {token: i for i, token in enumerate(tokens)}
 
 
 def pretrained(
@@ -87,8 +106,13 @@ def pretrained(
     tokenizer_name_or_path: str | None = None,
     revision: str | None = None,
     trust_remote_code: bool = False,
+    ignore_mismatched_sizes: bool = False,
 ):
-    """A hub id or a local ``save_pretrained`` directory, with a fresh head sized to the data."""
+    """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
+
+    A checkpoint without a classification head gets a fresh one; one whose head has another
+    number of labels needs ``ignore_mismatched_sizes=True`` to replace it.
+    """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
     try:
@@ -96,7 +120,11 @@ def pretrained(
             tokenizer_name_or_path or name_or_path, local_files_only=offline, **common
         )
         model = AutoModelForSequenceClassification.from_pretrained(
-            name_or_path, local_files_only=offline, **data.label_config(), **common
+            name_or_path,
+            local_files_only=offline,
+            ignore_mismatched_sizes=ignore_mismatched_sizes,
+            **data.label_config(),
+            **common,
         )
     except OSError as err:
         if offline and not _is_dir(name_or_path):

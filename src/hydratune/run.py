@@ -64,7 +64,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     record = RunRecord(context.run_dir, context.overrides, Path.cwd()).start()
     tracker, status, error = NoTracker(), "failed", None
     try:
-        data = _timed(record, "load_data", lambda: instantiate(cfg.data))
+        data = _timed(record, "load_data", lambda: build(cfg.data))
         check_device(cfg.trainer.args)
         tracker = start_tracking(cfg, context)
         record.update(wandb_run_id=tracker.run_id)
@@ -142,7 +142,8 @@ def build(node: DictConfig, **runtime):
     """Instantiate a group's builder with run-time objects.
 
     Objects go in through ``_partial_`` rather than ``instantiate(**kwargs)``: Hydra would turn
-    dataclass objects (collators, datasets) into configs and copy the rest.
+    dataclass objects (collators, datasets) into configs and copy the rest. Calling the partial
+    ourselves also lets our errors reach the user as they are, not wrapped by Hydra.
     """
     return instantiate(node, _partial_=True, _convert_="all")(**runtime)
 
@@ -166,9 +167,7 @@ def refuse_completed_run_dir(run_dir: Path) -> None:
 
     path = run_dir / "run.json"
     if path.exists() and json.loads(path.read_text()).get("status") == "completed":
-        raise ConfigError(
-            f"{run_dir} already holds a completed run; choose another hydra.run.dir."
-        )
+        raise ConfigError(f"{run_dir} already holds a completed run; choose another hydra.run.dir.")
 
 
 def _timed(record: RunRecord, phase: str, step):

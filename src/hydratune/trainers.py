@@ -51,6 +51,4 @@ def check_fields(args_class: type, args: dict, prefix: str) -> None:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=3)
             hint = f" Did you mean {close}?" if close else ""
-            raise ConfigError(
-                f"{prefix}.{key} is not a {args_class.__name__} field.{hint}"
-            )
+            raise ConfigError(f"{prefix}.{key} is not a {args_class.__name__} field.{hint}")

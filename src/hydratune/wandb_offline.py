@@ -1,0 +1,79 @@
+"""Read an offline W&B run file (``run-<id>.wandb``) without network or a W&B server.
+
+The file is a LevelDB-style log of protobuf ``Record`` messages: a 7-byte header, then 32 KiB
+blocks of chunks, each with a 7-byte header (checksum, length, type). Used to check what a run
+logged (tests, ``compare``) before it is synced with ``wandb sync``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+_FILE_HEADER = 7
+_BLOCK = 32768
+_CHUNK_HEADER = 7
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+def records(path: str | Path) -> Iterator:
+    """Yield every ``wandb_internal_pb2.Record`` in the file, in order."""
+    from wandb.proto import wandb_internal_pb2
+
+    for payload in _payloads(Path(path).read_bytes()):
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(payload)
+        yield record
+
+
+def summary(path: str | Path) -> dict:
+    """Run id, name, group, job type, config, final summary and exit code of an offline run."""
+    out: dict = {"config": {}, "summary": {}, "exit_code": None}
+    for record in records(path):
+        kind = record.WhichOneof("record_type")
+        if kind == "run":
+            run = record.run
+            out.update(
+                run_id=run.run_id,
+                name=run.display_name,
+                group=run.run_group,
+                job_type=run.job_type,
+                project=run.project,
+                tags=list(run.tags),
+            )
+            _merge(out["config"], run.config.update)
+        elif kind == "config":
+            _merge(out["config"], record.config.update)
+        elif kind == "summary":
+            _merge(out["summary"], record.summary.update)
+        elif kind == "exit":
+            out["exit_code"] = record.exit.exit_code
+    return out
+
+
+def _merge(target: dict, items) -> None:
+    for item in items:
+        key = item.key or "/".join(item.nested_key)
+        target[key] = json.loads(item.value_json)
+
+
+def _payloads(data: bytes) -> Iterator[bytes]:
+    if data[:4] != b":W&B":
+        raise ValueError("not a W&B run file (missing ':W&B' header)")
+    pos, pending = _FILE_HEADER, b""
+    while pos + _CHUNK_HEADER <= len(data):
+        room = _BLOCK - pos % _BLOCK
+        if room < _CHUNK_HEADER:  # the block's tail is zero padding
+            pos += room
+            continue
+        length, kind = struct.unpack_from("<HB", data, pos + 4)
+        chunk = data[pos + _CHUNK_HEADER : pos + _CHUNK_HEADER + length]
+        pos += _CHUNK_HEADER + length
+        if kind == 0 and length == 0:
+            continue
+        pending = chunk if kind in (_FULL, _FIRST) else pending + chunk
+        if kind in (_FULL, _LAST):
+            yield pending
+            pending = b""
