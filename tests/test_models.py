@@ -1,0 +1,70 @@
+"""model group: the offline tiny BERT, loading a local checkpoint, failing fast offline."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from hydratune.data import from_files
+from hydratune.errors import HubUnreachableError
+from hydratune.hub import hub_reachable
+from hydratune.models import pretrained, tiny_bert, train_wordpiece
+from hydratune.samples import sample_path
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return from_files(
+        sample_path("demo_sentiment/train.csv"), sample_path("demo_sentiment/eval.csv")
+    )
+
+
+def test_tiny_bert_is_small_and_sized_to_the_labels(demo):
+    model, tokenizer = tiny_bert(demo, hidden_size=32, intermediate_size=64)
+    assert model.config.num_hidden_layers == 2
+    assert model.config.id2label == {0: "negative", 1: "positive"}
+    assert model.config.vocab_size == len(tokenizer) <= 2000
+    batch = tokenizer(["great food", "awful service"], padding=True, return_tensors="pt")
+    assert model(**batch).logits.shape == (2, 2)
+
+
+def test_wordpiece_tokenizer_is_reproducible_and_bert_shaped():
+    texts = ["the cat sat", "the dog ran", "a cat ran fast"] * 5
+    first, second = train_wordpiece(texts, 60), train_wordpiece(texts, 60)
+    assert first.get_vocab() == second.get_vocab()
+    encoded = first("the cat", "cast tan")  # unseen words, known letters
+    tokens = first.convert_ids_to_tokens(encoded["input_ids"])
+    assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 2
+    assert "[UNK]" not in tokens and "##s" in tokens  # unseen words fall back to pieces
+    assert encoded["token_type_ids"][-1] == 1
+
+
+def test_pretrained_loads_a_local_checkpoint_with_a_head_for_the_data(demo, tmp_path):
+    from hydratune.data import TaskData
+
+    model, tokenizer = tiny_bert(demo, hidden_size=32, intermediate_size=64)
+    model.save_pretrained(tmp_path / "ckpt")
+    tokenizer.save_pretrained(tmp_path / "ckpt")
+    three_labels = TaskData(demo.splits, "text", ["bad", "good", "meh"])
+    loaded, loaded_tok = pretrained(
+        three_labels, str(tmp_path / "ckpt"), ignore_mismatched_sizes=True
+    )
+    assert loaded.config.num_labels == 3
+    assert loaded.config.label2id == {"bad": 0, "good": 1, "meh": 2}
+    assert loaded_tok.get_vocab() == tokenizer.get_vocab()
+    # the encoder weights are the saved ones; only the classifier head is new
+    emb = "bert.embeddings.word_embeddings.weight"
+    assert torch.equal(loaded.state_dict()[emb], model.state_dict()[emb])
+
+
+def test_unreachable_hub_id_fails_fast_with_a_clear_message(demo, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    hub_reachable.cache_clear()
+    started = time.monotonic()
+    with pytest.raises(HubUnreachableError, match="Hugging Face Hub cannot be reached"):
+        pretrained(demo, "some-org/some-model-that-is-not-cached")
+    assert time.monotonic() - started < 10
+    hub_reachable.cache_clear()
