@@ -1,0 +1,105 @@
+"""Fine-tune a sequence classifier on a GLUE-style TSV pair, written by hand without hydratune.
+
+The baseline for benchmarks/overhead.py: the same work as
+
+    python scripts/run.py model=hf data=files logger=none ...
+
+with the TrainingArguments of conf/trainer/plain.yaml.
+
+    python benchmarks/handwritten_trainer.py --model <dir> --data <dir with train.tsv, dev.tsv> \
+        --output-dir /tmp/handwritten
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from datasets import load_dataset
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a local Hugging Face checkpoint dir")
+    parser.add_argument("--data", required=True, help="a dir holding train.tsv and dev.tsv")
+    parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--max-train-samples", type=int, default=2000)
+    parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=42)
+    return parser.parse_args()
+
+
+def compute_metrics(eval_pred) -> dict:
+    logits, labels = eval_pred
+    return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
+
+
+def main() -> None:
+    args = parse_args()
+    out = Path(args.output_dir)
+    data = Path(args.data)
+
+    raw = load_dataset(
+        "csv",
+        data_files={"train": str(data / "train.tsv"), "validation": str(data / "dev.tsv")},
+        delimiter="\t",
+        quoting=3,  # csv.QUOTE_NONE: GLUE TSVs contain bare quote characters
+    )
+    raw["train"] = raw["train"].select(range(min(args.max_train_samples, len(raw["train"]))))
+
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    tokenized = raw.map(
+        lambda batch: tokenizer(batch["sentence"], truncation=True, max_length=args.max_length),
+        batched=True,
+    )
+
+    set_seed(args.seed)  # before the model: the new classification head is randomly initialised
+    model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=2)
+
+    training_args = TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=args.lr,
+        weight_decay=0.01,
+        warmup_steps=0.1,
+        lr_scheduler_type="linear",
+        max_grad_norm=1.0,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=2,
+        logging_steps=10,
+        logging_first_step=True,
+        seed=args.seed,
+        report_to="none",
+    )
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=compute_metrics,
+    )
+
+    metrics = trainer.train().metrics
+    metrics.update(trainer.evaluate())
+    trainer.save_model(str(out / "model"))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+
+if __name__ == "__main__":
+    main()
