@@ -41,6 +41,7 @@ class TaskData:
     text_column: str
     label_names: list[str]
     text_pair_column: str | None = None
+    multi_label: bool = False  # labels are multi-hot float vectors, not class ids
     max_length: int | None = 128
     pad_to_max_length: bool = False
     num_proc: int | None = None
@@ -51,11 +52,20 @@ class TaskData:
 
     def label_config(self) -> dict:
         """Keyword arguments that put the label names into a model config."""
+        problem = "multi_label" if self.multi_label else "single_label"
         return {
             "num_labels": self.num_labels,
             "id2label": dict(enumerate(self.label_names)),
             "label2id": {name: i for i, name in enumerate(self.label_names)},
+            "problem_type": f"{problem}_classification",
         }
+
+    def label_counts(self) -> list[int]:
+        """How often each class occurs in the train split (per label for multi-label)."""
+        labels = list(self.splits["train"][LABELS])
+        if self.multi_label:
+            return [int(sum(row[i] for row in labels)) for i in range(self.num_labels)]
+        return [labels.count(i) for i in range(self.num_labels)]
 
     def train_texts(self) -> Iterator[str]:
         columns = [self.text_column] + ([self.text_pair_column] if self.text_pair_column else [])
@@ -232,9 +242,9 @@ def _prepare(
         splits = _split_off_eval(splits, eval_size, seed)
     splits["train"] = _first_rows(splits["train"], max_train_samples)
     splits["eval"] = _first_rows(splits["eval"], max_eval_samples)
-    names = _label_names(splits, label_column, label_names)
+    names, multi_label = _label_space(splits["train"], label_column, label_names)
     splits = {
-        name: _encode_labels(name, split, label_column, names)
+        name: _encode_labels(name, split, label_column, names, multi_label)
         for name, split in splits.items()
         if name != "test" or label_column in split.column_names  # unlabelled test: skip
     }
@@ -243,6 +253,7 @@ def _prepare(
         text_column=text_column,
         text_pair_column=text_pair_column,
         label_names=names,
+        multi_label=multi_label,
         max_length=max_length,
         pad_to_max_length=pad_to_max_length,
         num_proc=num_proc,
@@ -271,36 +282,56 @@ def _first_rows(split: Dataset, limit: int | None) -> Dataset:
     return split.select(range(min(limit, len(split)))) if limit else split
 
 
-def _label_names(
-    splits: dict[str, Dataset], label_column: str, given: Sequence[str] | None
-) -> list[str]:
-    train = splits["train"]
+def _label_space(
+    train: Dataset, label_column: str, given: Sequence[str] | None
+) -> tuple[list[str], bool]:
+    """Class names (sorted when read from string labels) and whether the task is multi-label."""
     if label_column not in train.column_names:
         raise DataError(
             f"Label column {label_column!r} not in the train split; its columns are "
             f"{train.column_names}. Set data.label_column."
         )
     feature = train.features[label_column]
-    if given:
-        return [str(name) for name in given]
-    if isinstance(feature, ClassLabel):
-        return list(feature.names)
     values = _checked_values(train, label_column, "train")
+    multi_label = all(isinstance(v, list) for v in values)
+    if given:
+        return [str(name) for name in given], multi_label
+    if isinstance(feature, ClassLabel):
+        return list(feature.names), False
+    if multi_label:
+        return _multi_label_names(values, label_column), True
     if all(isinstance(v, str) for v in values):
-        return sorted(set(values))  # string labels map to ids in sorted order
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return sorted(set(values)), False
+    if all(_is_int(v) for v in values):
         if min(values) < 0:
             raise DataError(f"Label column {label_column!r} holds negative ids ({min(values)}).")
-        return [str(i) for i in range(max(values) + 1)]
+        return [str(i) for i in range(max(values) + 1)], False
     kinds = sorted({type(v).__name__ for v in values})
     raise DataError(
         f"Label column {label_column!r} holds {kinds} values; classification needs integer "
-        "class ids or string class names."
+        "class ids or string class names (multi-label: lists of names, or multi-hot lists)."
     )
 
 
+def _multi_label_names(rows: list[list], label_column: str) -> list[str]:
+    items = [item for row in rows for item in row]
+    if all(isinstance(item, str) for item in items):
+        return sorted(set(items))
+    widths = {len(row) for row in rows}
+    if len(widths) == 1 and set(items) <= {0, 1}:
+        return [str(i) for i in range(widths.pop())]
+    raise DataError(
+        f"Label column {label_column!r} holds lists that are neither label names nor "
+        "multi-hot 0/1 vectors of one length."
+    )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _checked_values(split: Dataset, column: str, split_name: str) -> list:
-    values = split[column]
+    values = list(split[column])
     for row, value in enumerate(values):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             raise DataError(
@@ -310,21 +341,223 @@ def _checked_values(split: Dataset, column: str, split_name: str) -> list:
     return values
 
 
-def _encode_labels(split_name: str, split: Dataset, column: str, names: list[str]) -> Dataset:
-    """Rename the label column to ``labels`` holding ids in ``range(len(names))``."""
+def _encode_labels(
+    split_name: str, split: Dataset, column: str, names: list[str], multi_label: bool
+) -> Dataset:
+    """Replace the label column by ``labels``: class ids, or multi-hot float vectors."""
     values = _checked_values(split, column, split_name)
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        ids = values
-        bad = sorted({v for v in ids if not 0 <= v < len(names)})
-        problem = f"class ids {bad[:10]} outside 0..{len(names) - 1}"
-    else:
-        index = {name: i for i, name in enumerate(names)}
-        bad = sorted({str(v) for v in values if str(v) not in index})
-        ids = [index.get(str(v), -1) for v in values]
-        problem = f"labels {bad[:10]} that the train split does not have ({names})"
+    encode = _multi_hot if multi_label else _class_ids
+    labels, bad = encode(values, names)
     if bad:
         raise DataError(
-            f"The {split_name} split has {problem}. Fix the data or set data.label_names."
+            f"The {split_name} split has labels {bad[:10]} outside the train split's "
+            f"{names}. Fix the data or set data.label_names."
         )
     keep = split.remove_columns([column] + ([LABELS] if LABELS in split.column_names else []))
-    return keep.add_column(LABELS, ids)
+    return keep.add_column(LABELS, labels)
+
+
+def _class_ids(values: list, names: list[str]) -> tuple[list[int], list]:
+    if all(_is_int(v) for v in values):
+        return values, sorted({v for v in values if not 0 <= v < len(names)})
+    index = {name: i for i, name in enumerate(names)}
+    bad = sorted({str(v) for v in values if str(v) not in index})
+    return [index.get(str(v), -1) for v in values], bad
+
+
+def _multi_hot(rows: list[list], names: list[str]) -> tuple[list[list[float]], list]:
+    if all(_is_int(item) for row in rows for item in row):  # already multi-hot
+        bad = sorted({len(row) for row in rows if len(row) != len(names)})
+        return [[float(x) for x in row] for row in rows], [f"width {w}" for w in bad]
+    index = {name: i for i, name in enumerate(names)}
+    bad = sorted({str(item) for row in rows for item in row if str(item) not in index})
+    hot = [[0.0] * len(names) for _ in rows]
+    for vector, row in zip(hot, rows, strict=True):
+        for item in row:
+            if str(item) in index:
+                vector[index[str(item)]] = 1.0
+    return hot, bad
+
+
+# Supervised fine-tuning (trainer=sft) ------------------------------------------------------------
+
+SFT_FORMATS = {  # trl's dataset formats, detected from the columns in this order
+    "messages": ("messages",),  # conversations: lists of {role, content}; chat template applied
+    "prompt_completion": ("prompt", "completion"),  # loss on the completion only, by default
+    "text": ("text",),  # language modelling: every token carries loss
+}
+_SFT_EXTRAS = ("tools", "chat_template_kwargs")  # per-row columns trl's tokenization also reads
+
+
+@dataclass
+class SFTData:
+    """Splits (``train``, ``eval``, optional ``test``) in one of trl's :data:`SFT_FORMATS`.
+
+    SFTTrainer applies the chat template, adds EOS, tokenizes, masks and packs, so
+    :meth:`tokenize` hands the splits over as they are.
+    """
+
+    splits: DatasetDict
+    format: str
+    task = "causal_lm"  # not a field: tells model=hf to load AutoModelForCausalLM
+
+    def train_texts(self) -> Iterator[str]:
+        """What an offline tokenizer learns from: texts, prompts, completions, chat turns."""
+        train = self.splits["train"]
+        if self.format == "messages":
+            for messages in train["messages"]:
+                yield from (f"{m['role']}\n{m['content']}" for m in messages)
+        elif self.format == "prompt_completion":
+            for column in ("prompt", "completion"):
+                yield from (_plain_text(value) for value in train[column])
+        else:
+            yield from train["text"]
+
+    def tokenize(self, tokenizer) -> DatasetDict:
+        return self.splits
+
+
+def sft_files(
+    train_files: str | Sequence[str],
+    eval_files: str | Sequence[str] | None = None,
+    test_files: str | Sequence[str] | None = None,
+    formatting: str | None = None,
+    max_train_samples: int | None = None,
+    max_eval_samples: int | None = None,
+    eval_size: float = 0.1,
+    seed: int = 42,
+    read_options: dict | None = None,
+) -> SFTData:
+    """Local SFT data (json, jsonl, parquet, csv) whose format is read from its columns.
+
+    ``formatting`` (a built-in name such as ``alpaca``, or ``my_pkg.module.function``) maps each
+    row to a text (``str``) or to a dict in one of the formats before anything else happens.
+    """
+    files = {"train": train_files, "eval": eval_files, "test": test_files}
+    splits = {
+        name: _read_files(name, paths, read_options or {}) for name, paths in files.items() if paths
+    }
+    format_row = formatting_function(formatting) if formatting else None
+    for name, split in splits.items():
+        _check_columns(name, split, [])
+        if format_row:
+            splits[name] = _apply_formatting(name, split, format_row, formatting)
+    if "eval" not in splits:
+        splits = _split_off_eval(splits, eval_size, seed)
+    splits["train"] = _first_rows(splits["train"], max_train_samples)
+    splits["eval"] = _first_rows(splits["eval"], max_eval_samples)
+    kind = sft_format(splits["train"], "train")
+    for name, split in splits.items():
+        if sft_format(split, name) != kind:
+            raise DataError(f"The {name} split is {sft_format(split, name)} data, train is {kind}.")
+        splits[name] = _checked_sft_split(name, split, kind)
+    return SFTData(DatasetDict(splits), kind)
+
+
+def sft_format(split: Dataset, split_name: str = "train") -> str:
+    """``messages``, ``prompt_completion`` or ``text``, from the split's columns."""
+    for kind, columns in SFT_FORMATS.items():
+        if set(columns) <= set(split.column_names):
+            return kind
+    raise DataError(
+        f"The {split_name} split has columns {split.column_names}; SFT data needs 'messages' "
+        "(lists of role/content turns), 'prompt' and 'completion', or 'text'. Rename the columns, "
+        "or build them with data.formatting=alpaca or data.formatting=my_pkg.my_function."
+    )
+
+
+def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
+    """Keep the format's columns; every row must be usable, or the error names it."""
+    columns = SFT_FORMATS[kind]
+    for column in columns:
+        for row, value in enumerate(split[column]):
+            problem = _sft_value_problem(kind, value)
+            if problem:
+                raise DataError(
+                    f"Row {row} of the {split_name} split: {column!r} {problem}. Fix or drop it."
+                )
+    extras = [c for c in _SFT_EXTRAS if c in split.column_names]
+    return split.select_columns([*columns, *extras])
+
+
+def _sft_value_problem(kind: str, value) -> str | None:
+    if kind != "messages":
+        conversational = isinstance(value, list) and kind == "prompt_completion"
+        return None if isinstance(value, str) or conversational else f"is {value!r}, not text"
+    if not isinstance(value, list) or not value:
+        return "is not a non-empty list of turns"
+    for turn in value:
+        if not isinstance(turn, dict) or not isinstance(turn.get("role"), str):
+            return f"has a turn without a 'role': {turn!r}"
+        if not isinstance(turn.get("content"), str):
+            return f"has a {turn['role']} turn without text 'content'"
+    if not any(turn["role"] == "assistant" for turn in value):
+        return "has no assistant turn, so nothing to learn"
+    return None
+
+
+def _plain_text(value) -> str:
+    """A prompt or completion as text: conversational ones are lists of turns."""
+    return value if isinstance(value, str) else "\n".join(turn["content"] for turn in value)
+
+
+ALPACA_WITH_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that provides further "
+    "context. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+)
+ALPACA_NO_INPUT = (
+    "Below is an instruction that describes a task. Write a response that appropriately "
+    "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
+)
+
+
+def alpaca(row: dict) -> dict:
+    """Stanford Alpaca rows (instruction, input, output) as prompt/completion, its own prompt."""
+    template = ALPACA_WITH_INPUT if row.get("input") else ALPACA_NO_INPUT
+    prompt = template.format(instruction=row["instruction"], input=row.get("input"))
+    return {"prompt": prompt, "completion": row["output"]}
+
+
+FORMATTERS = {"alpaca": alpaca}  # data.formatting=<name>; anything else is a dotted path
+
+
+def formatting_function(name: str):
+    """A built-in formatter by name, or any function by its dotted path."""
+    if name in FORMATTERS:
+        return FORMATTERS[name]
+    if "." not in name:
+        raise ConfigError(
+            f"data.formatting={name!r} is neither built in ({sorted(FORMATTERS)}) nor a dotted "
+            "path to a function (my_pkg.module.function)."
+        )
+    from hydra.utils import get_method
+
+    try:
+        return get_method(name)
+    except Exception as err:  # Hydra wraps import errors in several types
+        raise ConfigError(f"data.formatting={name!r} cannot be imported: {err}") from None
+
+
+def _apply_formatting(split_name: str, split: Dataset, format_row, name: str) -> Dataset:
+    """Map every row through ``format_row``; a failure on the first row names the columns."""
+    try:
+        _formatted(format_row(split[0]))
+    except Exception as err:
+        raise DataError(
+            f"data.formatting={name} fails on row 0 of the {split_name} split (its columns are "
+            f"{split.column_names}): {type(err).__name__}: {err}"
+        ) from err
+    return split.map(
+        lambda row: _formatted(format_row(row)),
+        remove_columns=split.column_names,
+        desc=f"Formatting {split_name}",
+    )
+
+
+def _formatted(value) -> dict:
+    if isinstance(value, str):
+        return {"text": value}
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"a formatting function returns a str or a dict, not {type(value).__name__}")
