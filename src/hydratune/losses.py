@@ -1,12 +1,130 @@
-"""The ``loss`` group: builders return a Trainer ``compute_loss_func`` or None.
+"""The ``loss`` group: Trainer ``compute_loss_func(outputs, labels, num_items_in_batch)`` hooks.
 
-A ``compute_loss_func(outputs, labels, num_items_in_batch)`` is a plain function that Trainer
-calls instead of using the loss the model computed; None keeps the model's own loss.
+Every loss here returns ``sum / num_items_in_batch``. With gradient accumulation Trainer passes
+the number of labels in the whole accumulated batch and does not divide by the accumulation
+steps itself; a loss that returns a per-micro-batch mean (as BertForSequenceClassification's
+own loss does) is then reported and back-propagated times the accumulation steps. Summing and
+dividing by the accumulated count makes batch 16 x GA 1 and batch 8 x GA 2 identical.
+
+Builders take the data (to size and derive class weights) and return the hook; a user's own
+hook (a function with the hook's signature) works directly by ``_target_``.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Sequence
 
-def model_loss(data=None) -> None:
-    """Use the loss the model returns when it is given ``labels``."""
-    return None
+import torch
+import torch.nn.functional as F
+
+from hydratune.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def model_loss(data=None):
+    """The loss the model's head defines, normalised over the accumulated batch.
+
+    Classification heads get cross-entropy (single-label) or BCE (multi-label), the same losses
+    transformers' heads compute, but GA-correct. Other models (causal LMs) keep their own
+    loss, which already divides by ``num_items_in_batch``.
+    """
+    if not hasattr(data, "label_names"):
+        return None
+    return bce_loss if data.multi_label else cross_entropy_loss
+
+
+def weighted_ce(data, class_weights: Sequence[float] | str = "auto"):
+    """Cross-entropy with one weight per class (``auto`` = inverse frequency in train)."""
+    weights = class_weight_tensor(class_weights, data)
+    return functools.partial(cross_entropy_loss, class_weights=weights)
+
+
+def focal(data, gamma: float = 2.0, class_weights: Sequence[float] | str | None = None):
+    """Focal loss: down-weights easy examples by ``(1 - p_true) ** gamma``."""
+    weights = class_weight_tensor(class_weights, data) if class_weights is not None else None
+    return functools.partial(focal_loss, gamma=gamma, class_weights=weights)
+
+
+def bce(data, pos_weight: Sequence[float] | str | None = None):
+    """Multi-label binary cross-entropy over sigmoid outputs (``pos_weight`` per label)."""
+    if not getattr(data, "multi_label", False):
+        raise ConfigError(
+            "loss=bce is for multi-label data (label column of lists); this data has one "
+            "class per row: use loss=default or loss=weighted_ce."
+        )
+    weights = class_weight_tensor(pos_weight, data, "loss.pos_weight") if pos_weight else None
+    return functools.partial(bce_loss, pos_weight=weights)
+
+
+def cross_entropy_loss(outputs, labels, num_items_in_batch=None, class_weights=None):
+    """``sum_i w[y_i] * CE_i / N``: PyTorch's weighted mean divides by ``sum_i w[y_i]``
+    instead, a denominator that cannot be split across accumulation steps."""
+    logits = logits_of(outputs)
+    weight = class_weights.to(logits) if class_weights is not None else None
+    total = F.cross_entropy(logits.float(), labels, weight=weight, reduction="sum")
+    return total / _count(labels, num_items_in_batch)
+
+
+def focal_loss(outputs, labels, num_items_in_batch=None, gamma=2.0, class_weights=None):
+    logits = logits_of(outputs).float()
+    log_p = F.log_softmax(logits, dim=-1).gather(1, labels[:, None]).squeeze(1)
+    per_item = -((1 - log_p.exp()) ** gamma) * log_p
+    if class_weights is not None:
+        per_item = per_item * class_weights.to(logits)[labels]
+    return per_item.sum() / _count(labels, num_items_in_batch)
+
+
+def bce_loss(outputs, labels, num_items_in_batch=None, pos_weight=None):
+    """Mean over every (row, label) element, as ``BCEWithLogitsLoss`` gives, GA-correct."""
+    logits = logits_of(outputs).float()
+    weight = pos_weight.to(logits) if pos_weight is not None else None
+    total = F.binary_cross_entropy_with_logits(
+        logits, labels.to(logits), pos_weight=weight, reduction="sum"
+    )
+    # Trainer counts every label element (labels != -100), i.e. rows x labels.
+    return total / _count(labels, num_items_in_batch)
+
+
+def logits_of(outputs) -> torch.Tensor:
+    """Logits from a ModelOutput, a dict or a bare tensor (custom modules)."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs
+    return outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+
+
+def class_weight_tensor(
+    weights: Sequence[float] | str, data, key: str = "loss.class_weights"
+) -> torch.Tensor:
+    """Weights as given, or ``auto``: ``N / (K * count_k)`` from the train split (logged)."""
+    if weights == "auto":
+        counts = data.label_counts()
+        total, k = sum(counts), len(counts)
+        if data.multi_label:  # pos_weight: negatives per positive, per label
+            values = [(total_rows(data) - c) / max(c, 1) for c in counts]
+        else:
+            values = [total / (k * max(c, 1)) for c in counts]
+        log.info("auto class weights %s from train counts %s", _rounded(values), counts)
+    else:
+        values = [float(w) for w in weights]
+    if len(values) != data.num_labels:
+        raise ConfigError(
+            f"{key} has {len(values)} weights but the data has "
+            f"{data.num_labels} classes {data.label_names}: give one weight per class."
+        )
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def total_rows(data) -> int:
+    return len(data.splits["train"])
+
+
+def _count(labels: torch.Tensor, num_items_in_batch) -> torch.Tensor | int:
+    # Trainer gives the accumulated count in training; evaluation passes None.
+    return num_items_in_batch if num_items_in_batch is not None else labels.numel()
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 4) for v in values]

@@ -104,6 +104,8 @@ def train(
     model, tokenizer = _timed(record, "load_model", lambda: build(cfg.model, data=data))
     model = build(cfg.peft, model=model)
     datasets = _timed(record, "tokenize", lambda: data.tokenize(tokenizer))
+    compute_loss_func = build_hook(cfg.loss, data)
+    record.update(loss=hook_parameters(compute_loss_func))
     trainer = build(
         cfg.trainer,
         args=trainer_args(cfg, context, report_to),
@@ -112,21 +114,61 @@ def train(
         train_dataset=datasets["train"],
         eval_dataset=datasets["eval"],
         data_collator=build(cfg.collator, tokenizer=tokenizer),
-        compute_loss_func=build(cfg.loss, data=data),
-        compute_metrics=build(cfg.metrics, data=data),
+        compute_loss_func=compute_loss_func,
+        compute_metrics=build_hook(cfg.metrics, data),
     )
     metrics = _timed(record, "train", lambda: trainer.train()).metrics
-    metrics.update(_timed(record, "evaluate", lambda: evaluate(trainer, datasets)))
-    trainer.save_model(str(context.run_dir / "model"))
-    write_json(context.run_dir / "metrics.json", metrics)
+    run_dir = context.run_dir
+    metrics.update(_timed(record, "evaluate", lambda: evaluate(trainer, datasets, run_dir)))
+    save_model(trainer, run_dir / "model")
+    write_json(run_dir / "metrics.json", metrics)
     return metrics
 
 
-def evaluate(trainer, datasets) -> dict:
-    metrics = trainer.evaluate(datasets["eval"], metric_key_prefix="eval")
-    if "test" in datasets:
-        metrics.update(trainer.evaluate(datasets["test"], metric_key_prefix="test"))
+def evaluate(trainer, datasets, run_dir: Path) -> dict:
+    """Final eval (and test) metrics; per-class reports where the metrics write them."""
+    metrics = {}
+    for split in ("eval", "test"):
+        if split in datasets:
+            metrics.update(trainer.evaluate(datasets[split], metric_key_prefix=split))
+            write_report = getattr(trainer.compute_metrics, "write_report", None)
+            if write_report:
+                write_report(run_dir, split)
     return metrics
+
+
+def save_model(trainer, model_dir: Path) -> None:
+    """``save_pretrained`` output, plus how to rebuild a custom ``nn.Module``."""
+    trainer.save_model(str(model_dir))
+    save_spec = getattr(trainer.model, "save_spec", None)
+    if save_spec:
+        save_spec(model_dir)
+
+
+def build_hook(node: DictConfig, data):
+    """A loss or metrics option: a builder taking ``data`` (ours), or a user's hook itself.
+
+    ``loss._target_=my_pkg.my_loss`` names a function with Trainer's hook signature
+    ``(outputs, labels, num_items_in_batch)``; it is used as is, with the node's other keys
+    bound as keyword arguments.
+    """
+    import functools
+    import inspect
+
+    deferred = instantiate(node, _partial_=True, _convert_="all")
+    if "data" in inspect.signature(deferred.func).parameters:
+        return deferred(data=data)
+    return functools.partial(deferred.func, *deferred.args, **deferred.keywords)
+
+
+def hook_parameters(hook) -> dict | None:
+    """What a partial-bound hook was configured with (auto class weights, gamma), for run.json."""
+    keywords = getattr(hook, "keywords", None)
+    if keywords is None:
+        return None
+    name = getattr(hook.func, "__qualname__", str(hook.func))
+    values = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in keywords.items()}
+    return {"function": name, **values}
 
 
 def trainer_args(cfg: DictConfig, context: RunContext, report_to: str) -> dict:
