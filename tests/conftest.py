@@ -20,8 +20,6 @@ FAST = [
     "trainer.args.num_train_epochs=2",
     "trainer.args.per_device_train_batch_size=16",
     "trainer.args.disable_tqdm=true",
-    "model.hidden_size=32",
-    "model.intermediate_size=64",
 ]
 
 

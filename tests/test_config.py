@@ -7,7 +7,7 @@ from transformers import Trainer
 
 from conftest import CONF, compose_config
 from hydratune.data import from_files
-from hydratune.run import RunContext, build, trainer_args
+from hydratune.run import RunContext, build, build_hook, trainer_args
 from hydratune.samples import sample_path
 
 GROUPS = ["model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger"]
@@ -53,6 +53,15 @@ def local_checkpoint(demo, tmp_path_factory):
     return str(path)
 
 
+def multilabel_demo(demo):
+    from dataclasses import replace
+
+    tags = [[float(y), 1.0 - float(y), 1.0] for y in demo.splits["train"]["labels"]]
+    train = demo.splits["train"].remove_columns("labels").add_column("labels", tags)
+    splits = {"train": train, "eval": train}
+    return replace(demo, splits=splits, label_names=["a", "b", "c"], multi_label=True)
+
+
 REQUIRED = {  # values an option marks ??? and that a user must give
     ("model", "hf"): lambda ctx: [f"model.name_or_path={ctx['ckpt']}"],
     ("data", "files"): lambda ctx: [f"data.train_files={ctx['train']}"],
@@ -82,15 +91,19 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         assert build(node).num_labels == 2
     elif group == "model":
         model, tokenizer = build(node, data=demo)
-        assert model.config.num_labels == 2 and tokenizer.pad_token is not None
+        config = getattr(model, "config", None)
+        num_labels = config.num_labels if config else model.spec["sizes"]["num_labels"]
+        assert num_labels == 2 and tokenizer.pad_token is not None
     elif group == "collator":
         _, tokenizer = build(compose_config().model, data=demo)
         collate = build(node, tokenizer=tokenizer)
         enc = tokenizer("a fine day", padding="max_length", truncation=True, max_length=6)
-        rows = [enc | {"labels": 1}] * 2
+        labels = {"seq2seq": {"labels": [5, 6]}, "lm": {}}.get(option, {"labels": 1})
+        rows = [enc | labels] * 2  # each collator's kind of labels
         assert collate(rows)["input_ids"].shape == (2, 6)
     elif group in ("loss", "metrics"):
-        built = build(node, data=demo)
+        multi = option in ("bce", "multilabel")
+        built = build_hook(node, multilabel_demo(demo) if multi else demo)
         assert built is None or callable(built)
     elif group == "peft":
         model, _ = build(compose_config().model, data=demo)

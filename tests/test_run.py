@@ -45,6 +45,12 @@ def test_default_run_leaves_a_complete_run_dir(run_small):
     batch = tokenizer(["the soup was cold"], return_tensors="pt")
     assert model(**batch).logits.shape == (1, 2)
 
+    # the final evaluation's per-class report and confusion matrix
+    report = read_json(run_dir / "eval_classification_report.json")
+    assert report["negative"]["support"] + report["positive"]["support"] == 32
+    assert report["accuracy"] == pytest.approx(metrics["eval_accuracy"])
+    assert (run_dir / "eval_confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
     # one offline W&B run in the run dir, with the config under one key and final metrics
     files = list((run_dir / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(files) == 1

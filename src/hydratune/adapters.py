@@ -1,8 +1,121 @@
-"""The ``peft`` group: wrap the model with a parameter-efficient adapter, or leave it alone."""
+"""The ``peft`` group: wrap the model with a parameter-efficient adapter, or leave it alone.
+
+A LoRA run saves only the adapter (and tokenizer) in ``model/``. A base that no checkpoint holds
+(built from a config, like ``tiny_llama``) is saved beside it in ``model/base/``, so that the
+adapter can always be reloaded onto its base or merged into it (:func:`merge_adapter`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+BASE_DIR = "base"  # under model/: the base's config, and its weights when built from a config
 
 
 def none(model):
     """Full fine-tuning: every parameter trains."""
     return model
+
+
+def lora(
+    model,
+    r: int = 16,
+    lora_alpha: int = 32,
+    lora_dropout: float = 0.05,
+    target_modules: str | Sequence[str] = "all-linear",
+    modules_to_save: str | Sequence[str] | None = "auto",
+    bias: str = "none",
+    use_rslora: bool = False,
+    task_type: str = "auto",
+):
+    """LoRA on ``target_modules``; the base weights freeze, only the adapter (and the
+    ``modules_to_save``) train.
+
+    ``task_type="auto"`` is SEQ_CLS for a classification head (PEFT then trains and saves the
+    head too) and CAUSAL_LM otherwise. ``modules_to_save="auto"`` trains the ``lm_head`` of a
+    causal LM built from a config, whose random weights low-rank updates alone barely move.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    task_type = adapter_task(model) if task_type == "auto" else task_type
+    if modules_to_save == "auto":
+        from_scratch = not model.name_or_path and task_type == "CAUSAL_LM"
+        modules_to_save = ["lm_head"] if from_scratch else None
+    config = LoraConfig(
+        r=r,
+        lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout,
+        target_modules=target_modules,
+        modules_to_save=modules_to_save,
+        bias=bias,
+        use_rslora=use_rslora,
+        task_type=task_type,
+    )
+    return get_peft_model(model, config)
+
+
+def adapter_task(model) -> str:
+    """PEFT's task type for a transformers model, from its class name."""
+    name = type(model).__name__
+    return "SEQ_CLS" if name.endswith("ForSequenceClassification") else "CAUSAL_LM"
+
+
+def save_base(model, directory: str | Path, tokenizer=None) -> None:
+    """Beside a saved adapter, write the base's config and, when no checkpoint holds the base
+    (built from a config), its weights and tokenizer: ``<directory>/base/``."""
+    from peft import PeftModel
+
+    if not isinstance(model, PeftModel):
+        return
+    base, target = model.get_base_model(), Path(directory) / BASE_DIR
+    if base.name_or_path:  # a checkpoint: adapter_config.json names it
+        base.config.save_pretrained(target)  # labels for a new classification head
+        return
+    pristine = type(base)(base.config)
+    pristine.load_state_dict(base_weights(model))  # strict: every base weight accounted for
+    pristine.save_pretrained(target)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(target)
+
+
+def base_weights(model) -> dict:
+    """The base's own weights under their original names: LoRA and ``modules_to_save`` keep
+    the originals untouched (``base_layer``, ``original_module``) beside what they train."""
+    weights = {}
+    for key, value in model.get_base_model().state_dict().items():
+        if ".lora_" in key or ".modules_to_save." in key:
+            continue
+        weights[key.replace(".base_layer.", ".").replace(".original_module.", ".")] = value
+    return weights
+
+
+def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
+    """Fold a saved LoRA adapter into its base; save a standalone model with the tokenizer."""
+    from peft import PeftConfig, PeftModel
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
+
+    from hydratune.hub import local_only
+
+    adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
+    peft_config = PeftConfig.from_pretrained(adapter_dir)
+    saved = adapter_dir / BASE_DIR
+    weights = saved if (saved / "model.safetensors").exists() else None
+    weights = str(weights or peft_config.base_model_name_or_path)
+    classify = peft_config.task_type == "SEQ_CLS"
+    auto = AutoModelForSequenceClassification if classify else AutoModelForCausalLM
+    options = {"local_files_only": local_only(weights)}
+    if saved.is_dir():
+        options["config"] = AutoConfig.from_pretrained(saved)
+    if classify:
+        options["ignore_mismatched_sizes"] = True  # the adapter brings its own trained head
+    base = auto.from_pretrained(weights, **options)
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    merged.save_pretrained(output_dir)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(output_dir)
+    return output_dir

@@ -6,9 +6,11 @@ tiny models, the tokenizer's training texts) come from the data, never from the 
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from collections.abc import Iterable
 
+import torch
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -16,8 +18,10 @@ from transformers import (
     BertForSequenceClassification,
     PreTrainedTokenizerFast,
 )
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from hydratune.data import TaskData
+from hydratune.errors import ConfigError
 from hydratune.hub import explain_unreachable, local_only
 
 BERT_SPECIALS = {
@@ -38,6 +42,7 @@ def tiny_bert(
     intermediate_size: int = 128,
     max_position_embeddings: int = 512,
     hidden_dropout_prob: float = 0.1,
+    attention_probs_dropout_prob: float = 0.1,
     lowercase: bool = True,
 ):
     """A small BERT classifier built from a config, with a WordPiece tokenizer trained offline."""
@@ -50,6 +55,7 @@ def tiny_bert(
         intermediate_size=intermediate_size,
         max_position_embeddings=max_position_embeddings,
         hidden_dropout_prob=hidden_dropout_prob,
+        attention_probs_dropout_prob=attention_probs_dropout_prob,
         pad_token_id=tokenizer.pad_token_id,
         **data.label_config(),
     )
@@ -107,11 +113,13 @@ def pretrained(
     revision: str | None = None,
     trust_remote_code: bool = False,
     ignore_mismatched_sizes: bool = False,
+    task: str = "auto",
 ):
     """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
 
     A checkpoint without a classification head gets a fresh one; one whose head has another
-    number of labels needs ``ignore_mismatched_sizes=True`` to replace it.
+    number of labels needs ``ignore_mismatched_sizes=True`` to replace it. ``task`` picks the
+    head (:data:`TASKS`); ``auto`` follows the data: a causal LM for SFT data, else a classifier.
     """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -119,11 +127,12 @@ def pretrained(
         tokenizer = AutoTokenizer.from_pretrained(
             tokenizer_name_or_path or name_or_path, local_files_only=offline, **common
         )
-        model = AutoModelForSequenceClassification.from_pretrained(
+        auto_class, head = model_class(task, data)
+        model = auto_class.from_pretrained(
             name_or_path,
             local_files_only=offline,
             ignore_mismatched_sizes=ignore_mismatched_sizes,
-            **data.label_config(),
+            **head,
             **common,
         )
     except OSError as err:
@@ -140,3 +149,178 @@ def _is_dir(path: str) -> bool:
     from pathlib import Path
 
     return Path(path).is_dir()
+
+
+SPEC_FILE = "hydratune_module.json"
+
+
+def custom(data: TaskData, module: dict, vocab_size: int = 2000, lowercase: bool = True):
+    """Any ``torch.nn.Module`` by ``_target_``, with a WordPiece tokenizer trained offline.
+
+    The module is built with ``vocab_size`` and ``num_labels`` from the tokenizer and data; its
+    ``forward`` takes (a subset of) ``input_ids``, ``attention_mask``, ``token_type_ids`` and
+    returns logits, a dict or a ModelOutput with ``logits``.
+    """
+    tokenizer = train_wordpiece(data.train_texts(), vocab_size, lowercase)
+    from omegaconf import OmegaConf
+
+    spec = {
+        "module": OmegaConf.to_container(module) if OmegaConf.is_config(module) else module,
+        "sizes": {"vocab_size": len(tokenizer), "num_labels": data.num_labels},
+        "label_config": data.label_config(),
+    }
+    return CustomClassifier(spec), tokenizer
+
+
+def load_custom(model_dir: str) -> CustomClassifier:
+    """Rebuild a ``model=custom`` run's module from its ``model/`` directory."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    spec = json.loads((Path(model_dir) / SPEC_FILE).read_text())
+    model = CustomClassifier(spec)
+    model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
+    return model
+
+
+class CustomClassifier(torch.nn.Module):
+    """Gives a user's module the fixed forward signature and outputs that Trainer expects.
+
+    Trainer drops dataset columns that ``forward`` does not name and slices tuple outputs, so
+    the wrapper names the tokenizer's columns and always returns a ModelOutput.
+    """
+
+    def __init__(self, spec: dict):
+        from hydra.utils import instantiate
+
+        super().__init__()
+        self.spec = spec
+        self.module = instantiate(spec["module"], **spec["sizes"])
+        accepted = inspect.signature(self.module.forward).parameters
+        takes_all = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+        self._inputs = {k for k in _TOKEN_INPUTS if takes_all or k in accepted}
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        given = {"input_ids": input_ids, "attention_mask": attention_mask}
+        given["token_type_ids"] = token_type_ids
+        out = self.module(**{k: v for k, v in given.items() if k in self._inputs})
+        logits = out if isinstance(out, torch.Tensor) else out["logits"]
+        loss = None if isinstance(out, torch.Tensor) else out.get("loss")
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+    def save_spec(self, model_dir) -> None:
+        import json
+        from pathlib import Path
+
+        (Path(model_dir) / SPEC_FILE).write_text(json.dumps(self.spec, indent=2))
+
+
+_TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class BagOfEmbeddings(torch.nn.Module):
+    """Example custom module: mean of token embeddings, then a linear classifier."""
+
+    def __init__(self, vocab_size: int, num_labels: int, embedding_dim: int = 64):
+        super().__init__()
+        self.embed = torch.nn.EmbeddingBag(vocab_size, embedding_dim, mode="sum")
+        self.classify = torch.nn.Linear(embedding_dim, num_labels)
+
+    def forward(self, input_ids, attention_mask=None):
+        mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
+        summed = self.embed(input_ids, per_sample_weights=mask.float())
+        return self.classify(summed / mask.sum(-1, keepdim=True).clamp(min=1))
+
+
+# Causal language models (trainer=sft) ----------------------------------------------------------
+
+TASKS = ("sequence_classification", "causal_lm")  # model.task for model=hf; auto = from the data
+
+LLAMA_SPECIALS = {"pad_token": "<|pad|>", "eos_token": "<|im_end|>"}  # eos also ends each turn
+TURN_START = "<|im_start|>"
+
+# ChatML. Assistant turns, with their end-of-turn token, sit inside {% generation %} so that
+# apply_chat_template(return_assistant_tokens_mask=True) can mark them: assistant-only loss.
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{{- '<|im_start|>assistant\\n' }}"
+    "{%- generation %}{{- message['content'] + '<|im_end|>' }}{%- endgeneration %}"
+    "{{- '\\n' }}"
+    "{%- else %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def tiny_llama(
+    data,
+    vocab_size: int = 2000,
+    hidden_size: int = 64,
+    num_hidden_layers: int = 2,
+    num_attention_heads: int = 4,
+    num_key_value_heads: int = 2,
+    intermediate_size: int = 128,
+    max_position_embeddings: int = 512,
+):
+    """A small Llama causal LM built from a config, with a byte-level BPE tokenizer trained
+    offline on the training texts, pad and eos tokens, and a ChatML chat template."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = train_byte_bpe(data.train_texts(), vocab_size, max_position_embeddings)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_hidden_layers,
+        num_attention_heads=num_attention_heads,
+        num_key_value_heads=num_key_value_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+        tie_word_embeddings=False,  # lm_head stays its own module: LoRA can train it alone
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+    )
+    return LlamaForCausalLM(config), tokenizer
+
+
+def train_byte_bpe(
+    texts: Iterable[str], vocab_size: int, model_max_length: int = 512
+) -> PreTrainedTokenizerFast:
+    """A GPT-2-style byte-level BPE tokenizer learned from ``texts``: any text encodes (no
+    unknown token), and identical data gives an identical tokenizer (datasets' cache hits)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[LLAMA_SPECIALS["pad_token"], TURN_START, LLAMA_SPECIALS["eos_token"]],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        model_max_length=model_max_length,
+        chat_template=CHAT_TEMPLATE,
+        **LLAMA_SPECIALS,
+    )
+
+
+def model_class(task: str, data) -> tuple[type, dict]:
+    """The Auto class for ``task`` and the keyword arguments that size its head."""
+    from transformers import AutoModelForCausalLM
+
+    if task == "auto":
+        task = getattr(data, "task", "sequence_classification")
+    if task == "causal_lm":
+        return AutoModelForCausalLM, {}
+    if task == "sequence_classification":
+        return AutoModelForSequenceClassification, data.label_config()
+    raise ConfigError(f"model.task={task!r}: choose auto or one of {list(TASKS)}.")
