@@ -58,3 +58,16 @@ def test_cli_error_names_the_problem(tmp_path):
     assert (
         "Column 'review' not in the train split; its columns are ['text', 'label']" in done.stderr
     )
+
+
+def test_secrets_are_written_nowhere_in_the_run_dir(tmp_path):
+    secret = "hf_sekrit_0123456789"
+    done = run_script(
+        *FAST, "trainer.args.num_train_epochs=1", f"+trainer.args.hub_token={secret}", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run_dir,) = (tmp_path / "outputs").glob("*/*")
+    leaks = [p for p in run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaks == []
+    record = json.loads((run_dir / "run.json").read_text())
+    assert "+trainer.args.hub_token=<redacted>" in record["overrides"]

@@ -87,7 +87,7 @@ def test_test_split_is_kept_when_labelled(write_rows):
         (
             [{"text": "a", "label": "x"}, {"text": "b", "label": None}],
             {},
-            "empty at row 1 of the train split",
+            "empty at row 2 of the train split",
         ),
     ],
 )

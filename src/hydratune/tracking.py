@@ -9,8 +9,11 @@ would overwrite same-named keys.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from hydratune.manifest import redact_overrides
 
 
 class NoTracker:
@@ -65,17 +68,27 @@ def wandb_run(
 
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_SILENT", "true")
-    run = wb.init(
+    # W&B records the command line in the run's metadata: give it the redacted one.
+    argv, sys.argv = sys.argv, [sys.argv[0], *redact_overrides(sys.argv[1:])]
+    try:
+        run = _init(wb, run_dir, project, entity, mode, name or default_name,
+                    group or default_group, job_type, tags, notes, config)  # fmt: skip
+    finally:
+        sys.argv = argv
+    return WandbTracker(run)
+
+
+def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes, config):
+    return wb.init(
         dir=str(run_dir),
         project=project,
         entity=entity,
         mode=mode,
-        name=name or default_name,
-        group=group or default_group,
+        name=name,
+        group=group,
         job_type=job_type,
         tags=list(tags),
         notes=notes,
         config={"hydra": config},
         reinit="finish_previous",  # a reused worker process must never continue an old run
     )
-    return WandbTracker(run)

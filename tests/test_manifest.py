@@ -1,0 +1,45 @@
+"""run.json / metrics.json writing: atomic, valid JSON, no secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hydratune.manifest import is_secret_key, redact, redact_overrides, write_json
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("hub_token", True),
+        ("WANDB_API_KEY", True),
+        ("secret", True),
+        ("db-password", True),
+        ("tokenizer_name_or_path", False),
+        ("max_new_tokens", False),
+        ("monkey", False),
+        ("pad_token_id", True),
+    ],  # fmt: skip
+)
+def test_secret_keys_are_whole_words(key, secret):
+    assert is_secret_key(key) is secret
+
+
+def test_redact_replaces_only_secret_values():
+    config = {"model": {"tokenizer_name_or_path": "x"}, "logger": {"api_key": "abc"}}
+    assert redact(config) == {
+        "model": {"tokenizer_name_or_path": "x"},
+        "logger": {"api_key": "<redacted>"},
+    }
+    assert redact_overrides(["seed=1", "+logger.api_key=abc"]) == [
+        "seed=1",
+        "+logger.api_key=<redacted>",
+    ]
+
+
+def test_write_json_is_atomic_and_standard(tmp_path):
+    path = tmp_path / "metrics.json"
+    write_json(path, {"eval_auroc": float("nan"), "eval_loss": 0.5})
+    assert json.loads(path.read_text()) == {"eval_auroc": None, "eval_loss": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
