@@ -37,6 +37,9 @@ def test_default_run_leaves_a_complete_run_dir(run_small):
     assert record["world_size"] == 1
     assert set(record["timings_s"]) >= {"load_data", "load_model", "tokenize", "train", "total"}
     assert list((run_dir / "checkpoints").glob("checkpoint-*"))
+    history = read_json(run_dir / "log_history.json")
+    assert history[-1]["train_loss"] == metrics["train_loss"]
+    assert any("eval_accuracy" in entry for entry in history)
 
     # the saved model and tokenizer reload offline and give the same predictions
     model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")

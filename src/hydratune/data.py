@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
@@ -66,6 +66,11 @@ class TaskData:
         if self.multi_label:
             return [int(sum(row[i] for row in labels)) for i in range(self.num_labels)]
         return [labels.count(i) for i in range(self.num_labels)]
+
+    def head(self, rows: int) -> TaskData:
+        """The same task on the first ``rows`` rows of each split (dry runs, previews)."""
+        splits = {name: _first_rows(split, rows) for name, split in self.splits.items()}
+        return replace(self, splits=DatasetDict(splits))
 
     def train_texts(self) -> Iterator[str]:
         columns = [self.text_column] + ([self.text_pair_column] if self.text_pair_column else [])
@@ -218,7 +223,26 @@ def _read_files(split: str, paths: str | Sequence[str], read_options: dict) -> D
         if "corresponds to no data" in str(err):  # datasets' words for a split with no rows
             message = f"The {split} split is empty ({paths}): give it at least one row."
             raise DataError(message) from None
+        undecodable = _first_undecodable_line(paths)
+        if undecodable:
+            path, line = undecodable
+            raise DataError(
+                f"data.{split}_files: {path} line {line} is not valid UTF-8. Re-save the file "
+                "as UTF-8, or for csv/tsv pass its encoding: +data.read_options.encoding=latin-1"
+            ) from err
         raise DataError(f"data.{split}_files: could not read {paths}: {err}") from err
+
+
+def _first_undecodable_line(paths: list[str]) -> tuple[str, int] | None:
+    """Where a read failed, find the line that is not UTF-8 (only on this error path)."""
+    for path in paths:
+        with open(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return path, number
+    return None
 
 
 def _prepare(
@@ -238,6 +262,8 @@ def _prepare(
 ) -> TaskData:
     for name, split in splits.items():
         _check_columns(name, split, [text_column, text_pair_column])
+        if label_column in split.column_names:
+            _checked_values(split, label_column, name)  # row numbers as in the file
     if "eval" not in splits:
         splits = _split_off_eval(splits, eval_size, seed)
     splits["train"] = _first_rows(splits["train"], max_train_samples)
@@ -332,11 +358,11 @@ def _is_int(value) -> bool:
 
 def _checked_values(split: Dataset, column: str, split_name: str) -> list:
     values = list(split[column])
-    for row, value in enumerate(values):
+    for row, value in enumerate(values, start=1):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             raise DataError(
-                f"Label column {column!r} is empty at row {row} of the {split_name} split: "
-                "fill or drop that row."
+                f"Label column {column!r} is empty at row {row} of the {split_name} split "
+                "(1 = its first data row): fill or drop that row."
             )
     return values
 

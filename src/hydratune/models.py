@@ -114,6 +114,8 @@ def pretrained(
     trust_remote_code: bool = False,
     ignore_mismatched_sizes: bool = False,
     task: str = "auto",
+    use_safetensors: bool = True,
+    load_weights: bool = True,
 ):
     """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
 
@@ -128,10 +130,13 @@ def pretrained(
             tokenizer_name_or_path or name_or_path, local_files_only=offline, **common
         )
         auto_class, head = model_class(task, data)
+        if not load_weights:  # dry run: the architecture and config, no checkpoint read
+            return _skeleton(auto_class, name_or_path, offline, head, common), tokenizer
         model = auto_class.from_pretrained(
             name_or_path,
             local_files_only=offline,
             ignore_mismatched_sizes=ignore_mismatched_sizes,
+            use_safetensors=use_safetensors,  # pickle-free weights unless asked otherwise
             **head,
             **common,
         )
@@ -143,6 +148,16 @@ def pretrained(
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+def _skeleton(auto_class, name_or_path: str, offline: bool, head: dict, common: dict):
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(
+        name_or_path, local_files_only=offline, **head, **common
+    )
+    with torch.device("meta"):  # parameters without memory or values
+        return auto_class.from_config(config, trust_remote_code=common["trust_remote_code"])
 
 
 def _is_dir(path: str) -> bool:

@@ -9,16 +9,27 @@ model, so a sweep does not keep models alive.
 from __future__ import annotations
 
 import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.dry_run import dry_run
 from hydratune.errors import ConfigError
-from hydratune.manifest import RunRecord, write_json
+from hydratune.manifest import (
+    RunRecord,
+    redact,
+    redact_hydra_files,
+    redact_overrides,
+    write_json,
+)
 from hydratune.tracking import NoTracker
+from hydratune.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +60,7 @@ class RunContext:
 
     @property
     def name(self) -> str:
-        return ",".join(self.overrides) or "default"
+        return ",".join(redact_overrides(self.overrides)) or "default"
 
     @property
     def group(self) -> str | None:
@@ -62,13 +73,19 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     context = RunContext.from_hydra(run_dir)
     refuse_completed_run_dir(context.run_dir)
     record = RunRecord(context.run_dir, context.overrides, Path.cwd()).start()
+    redact_hydra_files(context.run_dir)
     tracker, status, error = NoTracker(), "failed", None
     try:
+        _timed(record, "validate", lambda: validate(cfg))
         data = _timed(record, "load_data", lambda: build(cfg.data))
-        check_device(cfg.trainer.args)
+        hooks = build_hooks(cfg, data)  # cheap, and checks class weights against the data
+        record.update(loss=hook_parameters(hooks.compute_loss_func))
+        if cfg.get("dry_run"):
+            status = "dry_run"
+            return _timed(record, "dry_run", lambda: dry_run(cfg, data, hooks, context.run_dir))
         tracker = start_tracking(cfg, context)
         record.update(wandb_run_id=tracker.run_id)
-        metrics = train(cfg, context, record, data, tracker.report_to)
+        metrics = train(cfg, context, record, data, hooks, tracker.report_to)
         tracker.log_summary(metrics)
         status = "completed"
         return metrics.get(cfg.get("optimized_metric") or "")
@@ -84,7 +101,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
 
 
 def start_tracking(cfg: DictConfig, context: RunContext):
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))  # no secrets in W&B
     return build(
         cfg.logger,
         run_dir=str(context.run_dir),
@@ -94,18 +111,30 @@ def start_tracking(cfg: DictConfig, context: RunContext):
     )
 
 
+class Hooks(NamedTuple):
+    compute_loss_func: Callable | None
+    compute_metrics: Callable | None
+
+
+def build_hooks(cfg: DictConfig, data) -> Hooks:
+    return Hooks(build_hook(cfg.loss, data), build_hook(cfg.metrics, data))
+
+
 def train(
-    cfg: DictConfig, context: RunContext, record: RunRecord, data, report_to: str = "none"
+    cfg: DictConfig,
+    context: RunContext,
+    record: RunRecord,
+    data,
+    hooks: Hooks,
+    report_to: str = "none",
 ) -> dict:
-    """Build model, adapter, datasets, collator, loss, metrics and trainer; train; save."""
+    """Build model, adapter, datasets, collator and trainer; train; evaluate; save."""
     from transformers import set_seed
 
     set_seed(cfg.seed)  # before the model is built, so its initial weights follow the seed
     model, tokenizer = _timed(record, "load_model", lambda: build(cfg.model, data=data))
     model = build(cfg.peft, model=model)
     datasets = _timed(record, "tokenize", lambda: data.tokenize(tokenizer))
-    compute_loss_func = build_hook(cfg.loss, data)
-    record.update(loss=hook_parameters(compute_loss_func))
     trainer = build(
         cfg.trainer,
         args=trainer_args(cfg, context, report_to),
@@ -114,14 +143,15 @@ def train(
         train_dataset=datasets["train"],
         eval_dataset=datasets["eval"],
         data_collator=build(cfg.collator, tokenizer=tokenizer),
-        compute_loss_func=compute_loss_func,
-        compute_metrics=build_hook(cfg.metrics, data),
+        compute_loss_func=hooks.compute_loss_func,
+        compute_metrics=hooks.compute_metrics,
     )
     metrics = _timed(record, "train", lambda: trainer.train()).metrics
     run_dir = context.run_dir
     metrics.update(_timed(record, "evaluate", lambda: evaluate(trainer, datasets, run_dir)))
     save_model(trainer, run_dir / "model")
     write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "log_history.json", trainer.state.log_history)  # curves for compare
     return metrics
 
 
@@ -138,11 +168,15 @@ def evaluate(trainer, datasets, run_dir: Path) -> dict:
 
 
 def save_model(trainer, model_dir: Path) -> None:
-    """``save_pretrained`` output, plus how to rebuild a custom ``nn.Module``."""
+    """``save_pretrained`` output, plus how to rebuild a custom ``nn.Module`` or the base of
+    a LoRA adapter (``model/base/``)."""
+    from hydratune.adapters import save_base
+
     trainer.save_model(str(model_dir))
     save_spec = getattr(trainer.model, "save_spec", None)
     if save_spec:
         save_spec(model_dir)
+    save_base(trainer.model, model_dir, trainer.processing_class)
 
 
 def build_hook(node: DictConfig, data):
@@ -177,6 +211,8 @@ def trainer_args(cfg: DictConfig, context: RunContext, report_to: str) -> dict:
     args["output_dir"] = args.get("output_dir") or str(context.run_dir / "checkpoints")
     args["report_to"] = args.get("report_to") or report_to
     args["run_name"] = args.get("run_name") or cfg.get("run_name") or context.name
+    if args.get("hub_token"):  # Trainer pickles its args into every checkpoint: keep the
+        os.environ.setdefault("HF_TOKEN", args.pop("hub_token"))  # token in the env only
     return args
 
 
@@ -188,19 +224,6 @@ def build(node: DictConfig, **runtime):
     ourselves also lets our errors reach the user as they are, not wrapped by Hydra.
     """
     return instantiate(node, _partial_=True, _convert_="all")(**runtime)
-
-
-def check_device(args: DictConfig) -> None:
-    """fp16 on CPU silently trains in fp32: refuse it before any weights load."""
-    if not args.get("fp16"):
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise ConfigError(
-            "trainer.args.fp16=true needs a CUDA GPU and none is visible. Drop it, or use "
-            "trainer.args.bf16=true (CPUs with bf16 support) instead."
-        )
 
 
 def refuse_completed_run_dir(run_dir: Path) -> None:
