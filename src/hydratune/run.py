@@ -41,6 +41,7 @@ class RunContext:
     run_dir: Path
     overrides: list[str]
     sweep_dir: Path | None = None
+    trainer_choice: str | None = None  # e.g. "plain" or "sft": the W&B job type
 
     @classmethod
     def from_hydra(cls, run_dir: str | Path | None = None) -> RunContext:
@@ -56,6 +57,7 @@ class RunContext:
             Path(run_dir or hydra.runtime.output_dir),
             list(hydra.overrides.task),
             Path(hydra.sweep.dir) if multirun else None,
+            hydra.runtime.choices.get("trainer"),
         )
 
     @property
@@ -71,7 +73,10 @@ class RunContext:
 def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers."""
     context = RunContext.from_hydra(run_dir)
-    refuse_completed_run_dir(context.run_dir)
+    finished = completed_run(context)
+    if finished is not None:  # a re-run sweep: this job is done, keep its results
+        log.info("%s already completed: skipped (delete its run.json to redo)", context.run_dir)
+        return finished.get(cfg.get("optimized_metric") or "")
     record = RunRecord(context.run_dir, context.overrides, Path.cwd()).start()
     redact_hydra_files(context.run_dir)
     tracker, status, error = NoTracker(), "failed", None
@@ -108,6 +113,7 @@ def start_tracking(cfg: DictConfig, context: RunContext):
         config=resolved,
         default_name=cfg.get("run_name") or context.name,
         default_group=context.group,
+        default_job_type=context.trainer_choice,
     )
 
 
@@ -226,13 +232,25 @@ def build(node: DictConfig, **runtime):
     return instantiate(node, _partial_=True, _convert_="all")(**runtime)
 
 
-def refuse_completed_run_dir(run_dir: Path) -> None:
-    """Never overwrite a finished run's results."""
+def completed_run(context: RunContext) -> dict | None:
+    """Never overwrite a finished run. In a sweep, a job whose run dir completed with the same
+    overrides is skipped (its metrics are returned), so re-running a sweep redoes only the
+    missing and failed jobs; anywhere else a completed run dir is an error."""
     import json
 
-    path = run_dir / "run.json"
-    if path.exists() and json.loads(path.read_text()).get("status") == "completed":
-        raise ConfigError(f"{run_dir} already holds a completed run; choose another hydra.run.dir.")
+    path = context.run_dir / "run.json"
+    if not path.exists():
+        return None
+    previous = json.loads(path.read_text())
+    if previous.get("status") != "completed":
+        return None
+    same_job = previous.get("overrides") == redact_overrides(context.overrides)
+    if context.sweep_dir is not None and same_job:
+        metrics = context.run_dir / "metrics.json"
+        return json.loads(metrics.read_text()) if metrics.exists() else {}
+    raise ConfigError(
+        f"{context.run_dir} already holds a completed run; choose another hydra.run.dir."
+    )
 
 
 def _timed(record: RunRecord, phase: str, step):

@@ -54,6 +54,7 @@ def wandb_run(
     config: dict,
     default_name: str,
     default_group: str | None = None,
+    default_job_type: str | None = None,
     project: str = "hydratune",
     entity: str | None = None,
     mode: str = "offline",
@@ -72,7 +73,8 @@ def wandb_run(
     argv, sys.argv = sys.argv, [sys.argv[0], *redact_overrides(sys.argv[1:])]
     try:
         run = _init(wb, run_dir, project, entity, mode, name or default_name,
-                    group or default_group, job_type, tags, notes, config)  # fmt: skip
+                    group or default_group, job_type or default_job_type, tags, notes,
+                    config)  # fmt: skip
     finally:
         sys.argv = argv
     return WandbTracker(run)

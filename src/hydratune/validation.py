@@ -38,7 +38,7 @@ RUNTIME_KEYS = {
         "callbacks",
     },  # fmt: skip
     "peft": {"model"},
-    "logger": {"run_dir", "config", "default_name", "default_group"},
+    "logger": {"run_dir", "config", "default_name", "default_group", "default_job_type"},
 }
 ARGS_CLASSES = {  # trainer builder -> the dataclass its ``args`` must fit
     "hydratune.trainers.plain": ("transformers", "TrainingArguments"),
