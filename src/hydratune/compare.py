@@ -1,0 +1,512 @@
+"""Compare runs: one row per run dir, the overrides that vary as columns, status and metrics.
+
+Reads only what each run wrote (``run.json``, ``metrics.json``, ``log_history.json``), so it
+works offline, on a sweep that is still running, and on sweeps where some jobs failed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hydratune.errors import HydratuneError
+
+# Trainer reports speed under eval_* too; it says nothing about the model.
+SPEED_SUFFIXES = ("_runtime", "_samples_per_second", "_steps_per_second")
+LOWER_IS_BETTER = ("loss", "perplexity", "error", "runtime")
+LINE_STYLES = ("-", "--", ":", "-.")
+RESERVED = ("run", "status", "error", "runtime_s", "started_at", "wandb_run_id", "run_dir")
+
+
+class CompareError(HydratuneError):
+    """Nothing to compare, or a flag names a column that no run has."""
+
+
+@dataclass
+class Comparison:
+    table: pd.DataFrame  # every column of every run, sorted
+    params: list[str]  # varied overrides other than seeds (column names)
+    seeds: list[str]  # varied seed overrides (column names)
+    names: dict[str, str]  # override key -> column name
+    constant: dict[str, str]  # overrides that every run shares
+    metric: str | None  # primary metric: sorts the table, is plotted
+    shown: list[str]  # columns printed
+
+
+def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comparison:
+    """Load every run under ``paths`` into one table, sorted best first by ``metric``."""
+    runs = find_runs(paths)
+    base = _common_dir(runs)
+    records = [load_run(run_dir, base) for run_dir in runs]
+    comparison = build_table(records)
+    comparison.metric = _column(comparison, metric) if metric else primary_metric(comparison.table)
+    sort_key = _column(comparison, sort) if sort else comparison.metric
+    if ascending is None:  # metrics best first; overrides and names in their natural order
+        is_metric = sort_key not in ("run", "status", "error", *comparison.names.values())
+        ascending = lower_is_better(sort_key) if is_metric and sort_key else True
+    comparison.table = sort_table(comparison.table, sort_key, ascending)
+    chosen = [_column(comparison, m) for m in metrics] if metrics else main_metrics(comparison)
+    comparison.shown = _shown_columns(comparison, chosen)
+    return comparison
+
+
+def find_runs(paths) -> list[Path]:
+    """Run dirs under ``paths``: a dir holding ``run.json`` is one run, else its sub-dirs count."""
+    runs = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            raise CompareError(f"{path} is not a directory")
+        found = []
+        for root, dirs, files in os.walk(path):
+            if "run.json" in files:
+                found.append(Path(root))
+                dirs.clear()  # a run's checkpoints/ and wandb/ hold no further runs
+        if not found:
+            raise CompareError(
+                f"No runs under {path}: no run.json in it or its sub-directories. Give a run dir "
+                "(outputs/DATE/TIME), a sweep dir (multirun/DATE/TIME) or several run dirs."
+            )
+        runs += sorted(found, key=_natural)
+    return list(dict.fromkeys(runs))
+
+
+def load_run(run_dir: Path, base: Path | None = None) -> dict:
+    """One run as a record: its overrides, status, error type, metrics and total time."""
+    info = _read_json(run_dir / "run.json") or {}
+    status = info.get("status", "unknown")
+    # only a completed run's metrics are final; anything else shows as empty
+    metrics = (_read_json(run_dir / "metrics.json") or {}) if status == "completed" else {}
+    return {
+        "run": _label(run_dir, base),
+        "status": status,
+        "error": (info.get("error") or {}).get("type"),
+        "overrides": dict(_split(o) for o in _overrides(run_dir, info)),
+        "metrics": {k: v for k, v in metrics.items() if v is None or _is_number(v)},
+        "runtime_s": (info.get("timings_s") or {}).get("total"),
+        "started_at": info.get("started_at"),
+        "wandb_run_id": info.get("wandb_run_id"),
+        "run_dir": str(run_dir.resolve()),
+    }
+
+
+def varied_overrides(records: list[dict]) -> tuple[list[str], dict[str, str]]:
+    """Override keys whose value differs between runs, and the shared ones with their value."""
+    keys = list(dict.fromkeys(k for r in records for k in r["overrides"]))
+    values = {k: [r["overrides"].get(k) for r in records] for k in keys}
+    varied = [k for k in keys if len(set(values[k])) > 1]
+    constant = {k: v[0] for k, v in values.items() if k not in varied}
+    return varied, constant
+
+
+def build_table(records: list[dict]) -> Comparison:
+    varied, constant = varied_overrides(records)
+    seeds = [k for k in varied if _is_seed(k)]
+    varied = [k for k in varied if k not in seeds] + seeds  # seeds last: rows group by setting
+    names = short_names(varied)
+    rows = []
+    for r in records:
+        row = {"run": r["run"], **{names[k]: r["overrides"].get(k) for k in varied}}
+        row.update(status=r["status"], error=r["error"], **r["metrics"])
+        row.update({k: r[k] for k in ("runtime_s", "started_at", "wandb_run_id", "run_dir")})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for column in names.values():
+        table[column] = _maybe_numeric(table[column])
+    metric_columns = order_metrics({k for r in records for k in r["metrics"]})
+    fixed = ["run", *names.values(), "status", "error"]
+    table = table[fixed + metric_columns + list(RESERVED[3:])]
+    params = [names[k] for k in varied if k not in seeds]
+    return Comparison(table, params, [names[k] for k in seeds], names, constant, None, [])
+
+
+def short_names(keys: list[str]) -> dict[str, str]:
+    """``trainer.args.learning_rate`` -> ``learning_rate``: the shortest suffix no other key has."""
+    names = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            name = ".".join(parts[-n:])
+            clashes = [k for k in keys if k == name or k.endswith("." + name)]
+            if len(clashes) == 1 and name not in RESERVED:
+                break
+        names[key] = name
+    return names
+
+
+def order_metrics(keys) -> list[str]:
+    """Main metrics first (losses, then eval/test quality metrics), then the rest by name."""
+    main = [k for k in ("train_loss", "eval_loss", "test_loss") if k in keys]
+    quality = sorted(
+        k
+        for k in keys
+        if k.startswith(("eval_", "test_")) and not k.endswith(SPEED_SUFFIXES) and k not in main
+    )
+    return main + quality + sorted(set(keys) - set(main) - set(quality))
+
+
+def main_metrics(comparison: Comparison) -> list[str]:
+    columns = comparison.table.columns
+    keys = [k for k in columns if k not in RESERVED and k not in comparison.names.values()]
+    quality = [
+        k for k in keys if k.startswith(("eval_", "test_")) and not k.endswith(SPEED_SUFFIXES)
+    ]
+    return [k for k in ("train_loss",) if k in keys] + quality
+
+
+def primary_metric(table: pd.DataFrame) -> str | None:
+    """eval_accuracy where runs have it, else eval_loss, else none (nothing completed)."""
+    for name in ("eval_accuracy", "eval_loss"):
+        if name in table and table[name].notna().any():
+            return name
+    return None
+
+
+def lower_is_better(name: str) -> bool:
+    return any(word in name for word in LOWER_IS_BETTER)
+
+
+def sort_table(table: pd.DataFrame, key: str | None, ascending: bool = True) -> pd.DataFrame:
+    """Rows by ``key``; runs without a value (failed, running) last either way."""
+    if key is None:
+        return table
+    ordered = table.sort_values(key, ascending=ascending, na_position="last", kind="stable")
+    return ordered.reset_index(drop=True)
+
+
+def aggregate_seeds(comparison: Comparison, metric: str | None = None) -> pd.DataFrame:
+    """Mean, std, min, max and count of the metric over seeds, per setting of the other params."""
+    metric = metric or comparison.metric
+    done = comparison.table.dropna(subset=[metric])
+    by = comparison.params or ["setting"]
+    if not comparison.params:
+        done = done.assign(setting="all runs")
+    stats = done.groupby(by, dropna=False)[metric].agg(["mean", "std", "min", "max", "count"])
+    return stats.rename(columns={"count": "n"}).reset_index()
+
+
+def report(comparison: Comparison) -> str:
+    """The table as text: counts per status, shared overrides, rows, and the seed aggregate."""
+    table = comparison.table
+    counts = ", ".join(f"{n} {s}" for s, n in table["status"].value_counts(sort=False).items())
+    lines = [f"{_n_runs(len(table))}: {counts}"]
+    if comparison.constant:
+        shared = " ".join(f"{k}={v}" for k, v in comparison.constant.items())
+        lines.append(f"same in all runs: {shared}")
+    shown = table[comparison.shown].copy()
+    for column in comparison.names.values():  # an override a run did not set: its default
+        if shown[column].isna().any():
+            shown[column] = shown[column].map(_fmt)
+    lines += ["", _to_text(shown)]
+    if comparison.metric and comparison.seeds:
+        better = "lower" if lower_is_better(comparison.metric) else "higher"
+        lines += ["", f"{comparison.metric} over seeds ({better} is better):"]
+        lines.append(_to_text(aggregate_seeds(comparison)))
+    return "\n".join(lines)
+
+
+def write(comparison: Comparison, out_dir: Path) -> list[Path]:
+    """``compare.csv`` (every column) and ``compare.png`` in ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv, png = out_dir / "compare.csv", out_dir / "compare.png"
+    comparison.table.to_csv(csv, index=False)
+    plot(comparison, png)
+    return [csv, png]
+
+
+def default_out_dir(paths) -> Path:
+    """The sweep (or run) dir when one is given; the current directory for several."""
+    return Path(paths[0]) if len(paths) == 1 else Path.cwd()
+
+
+def plot(comparison: Comparison, path: Path) -> None:
+    """The primary metric per varied parameter (seeds as mean and min-max), then loss curves."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    metric = comparison.metric
+    has_metric = metric is not None and comparison.table[metric].notna().any()
+    panels = (comparison.params or [None]) if has_metric else []
+    curves = _loss_curves(comparison)
+    cells = len(panels) + bool(curves)
+    ncols = max(1, min(cells, 3))
+    nrows = max(1, math.ceil(cells / ncols))
+    fig = Figure(figsize=(max(8, 5.5 * ncols), 0.6 + 5 * nrows), layout="constrained")
+    FigureCanvasAgg(fig)  # Agg: renders without a display and without pyplot's global state
+    grid = fig.add_gridspec(nrows, ncols)
+    for i, param in enumerate(panels):
+        _plot_metric(fig.add_subplot(grid[i // ncols, i % ncols]), comparison, param)
+    if curves:
+        row, col = divmod(len(panels), ncols)
+        _plot_curves(fig.add_subplot(grid[row, col:]), comparison, curves)
+    if not cells:
+        fig.text(0.5, 0.5, "No completed runs to plot", ha="center", va="center", fontsize=14)
+    fig.suptitle(_title(comparison), fontsize=13)
+    fig.savefig(path, dpi=110)
+
+
+def _plot_metric(ax, comparison: Comparison, param: str | None) -> None:
+    """x = values of ``param``; one series per setting of the other params; seeds aggregated."""
+    table = comparison.table
+    if param is None:  # only seeds vary: one point for all runs
+        table, param = table.assign(_all="all runs"), "_all"
+    values = _ordered_values(table[param])
+    others = [p for p in comparison.params if p != param]
+    groups = list(table.groupby(others, dropna=False)) if others else []
+    averaged = len(groups) > 4  # more series than one can tell apart: average over them
+    if averaged or not groups:
+        groups, others = [((), table)], []
+    for g, (key, group) in enumerate(groups):
+        offset = (g - (len(groups) - 1) / 2) * 0.5 / len(groups)  # side by side, not on top
+        color = f"C{g % 10}" if others else None
+        _plot_series(ax, comparison, group, param, values, offset, color)
+        if others:
+            label = _setting_label(dict(zip(others, _as_tuple(key), strict=True)))
+            ax.plot([], [], "o-", color=color, label=label)
+    ax.set_xticks(range(len(values)), [_tick_label(table, param, v, comparison) for v in values])
+    ax.set_xlim(-0.6, len(values) - 0.4)
+    ax.set_xlabel({name: key for key, name in comparison.names.items()}.get(param, ""))
+    better = "lower" if lower_is_better(comparison.metric) else "higher"
+    ax.set_ylabel(f"{comparison.metric} ({better} is better)")
+    ax.set_title(_metric_title(comparison, param, averaged), fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    if others:  # below the panel: series legends inside would cover the points
+        _legend_below(ax, offset=58)
+
+
+def _plot_series(ax, comparison, group, param, values, offset, color) -> None:
+    """One series: a point per value of ``param``; without a colour, each its setting's."""
+    colors = _setting_colors(comparison)
+    xs, means = [], []
+    for x, value in enumerate(values):
+        runs = group.loc[group[param].map(_fmt) == _fmt(value), comparison.metric].dropna()
+        if not runs.empty:
+            # a lone series takes the loss curves' colour per setting, so the panels match
+            _plot_point(ax, x + offset, runs, color or colors.get((_fmt(value),), "C0"))
+            xs.append(x + offset)
+            means.append(runs.mean())
+    if len(xs) > 1 and _numeric(values):
+        ax.plot(xs, means, "-", color=color or "0.6", linewidth=1.5, zorder=2)
+
+
+def _metric_title(comparison: Comparison, param: str, averaged: bool) -> str:
+    metric = comparison.metric
+    over = ["seeds"] * bool(comparison.seeds) + ["other params"] * averaged
+    how = f"mean and min–max over {' and '.join(over)}" if over else "one run per point"
+    how += "" if averaged else "; dots: runs"
+    seeds = f"{comparison.seeds[0]}s" if comparison.seeds else "runs"
+    title = f"{metric} by {param}" if param != "_all" else f"{metric} over {seeds}"
+    return f"{title}\n({how})"
+
+
+def _legend_below(ax, offset: float, ncols: int = 1) -> None:
+    """A legend under the axes, ``offset`` points below them to clear tick and axis labels."""
+    from matplotlib.transforms import offset_copy
+
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-offset, units="points")
+    ax.legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, ncols=ncols
+    )
+
+
+def _plot_point(ax, x: float, runs: pd.Series, color: str) -> None:
+    mean = runs.mean()
+    spread = [[mean - runs.min()], [runs.max() - mean]]
+    ax.errorbar([x], [mean], yerr=spread, fmt="o", color=color, capsize=5, markersize=7, zorder=4)
+    # single runs just left of the bar, so the min and max dots do not hide under its caps
+    ax.scatter([x - 0.07] * len(runs), runs, s=16, color=color, alpha=0.5, zorder=3)
+
+
+def _tick_label(table: pd.DataFrame, param: str, value, comparison: Comparison) -> str:
+    """The value, how many runs the point averages, and the runs missing from it (failed...)."""
+    metric = comparison.metric
+    rows = table[table[param].map(_fmt) == _fmt(value)]
+    missing = rows.loc[rows[metric].isna(), "status"].value_counts(sort=False)
+    counts = [f"n={rows[metric].notna().sum()}", *(f"{n} {s}" for s, n in missing.items())]
+    return f"{_fmt(value)}\n{', '.join(counts)}"
+
+
+def _setting_colors(comparison: Comparison) -> dict:
+    """One colour per setting of the non-seed params, shared by the metric and loss panels."""
+    params = comparison.params
+    table = comparison.table.sort_values(params, kind="stable") if params else comparison.table
+    settings = dict.fromkeys(_setting(row, params) for _, row in table.iterrows())
+    if len(settings) <= 10:
+        return {setting: f"C{i}" for i, setting in enumerate(settings)}
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"].colors  # past 10 settings the default cycle would repeat
+    return {setting: palette[i % 20] for i, setting in enumerate(settings)}
+
+
+def _plot_curves(ax, comparison: Comparison, curves: dict) -> None:
+    """Training loss per run: colour = setting of the non-seed params, line style = seed."""
+    from matplotlib.ticker import MaxNLocator
+
+    params, seeds = comparison.params, comparison.seeds
+    colors = _setting_colors(comparison)
+    seed_values = sorted({_setting(row, seeds) for row, _, _ in curves.values()})
+    # with both varying, a run is its colour plus its line style: one entry per setting and seed
+    shared_legend = bool(params and seeds)
+    for run, (row, steps, losses) in curves.items():
+        style = LINE_STYLES[seed_values.index(_setting(row, seeds)) % len(LINE_STYLES)]
+        color = colors[_setting(row, params)] if params else None  # only seeds: one colour each
+        label = None if shared_legend else (_setting_label(row[params + seeds]) or run)
+        ax.plot(steps, losses, style, color=color, linewidth=1.6, label=label)
+    if shared_legend:
+        _legend_entries(ax, params, colors.items(), "color")
+        if len(seed_values) <= len(LINE_STYLES):
+            _legend_entries(ax, seeds, zip(seed_values, LINE_STYLES, strict=False), "linestyle")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Training loss per run (log_history.json)", fontsize=10)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3)
+    entries = len(ax.get_legend_handles_labels()[0])
+    if entries <= 5:
+        ax.legend(fontsize=8, loc="best")
+    else:  # below the panel: a long legend inside would cover the curves
+        _legend_below(ax, offset=40, ncols=math.ceil(entries / 8))
+
+
+def _legend_entries(ax, columns: list[str], items, prop: str) -> None:
+    """Legend-only lines: one per setting (``color``) or per seed (``linestyle``)."""
+    for values, value in items:
+        style = {"color": "0.3", "linestyle": "-", prop: value}
+        ax.plot([], [], **style, label=_setting_label(dict(zip(columns, values, strict=True))))
+
+
+def _loss_curves(comparison: Comparison) -> dict:
+    """run -> (row, steps, losses), ordered by setting then seed so legends read in order."""
+    columns = comparison.params + comparison.seeds
+    table = comparison.table.sort_values(columns, kind="stable") if columns else comparison.table
+    curves = {}
+    for _, row in table.iterrows():
+        history = _read_json(Path(row["run_dir"]) / "log_history.json") or []
+        points = [
+            (e["step"], e["loss"]) for e in history if "step" in e and _is_number(e.get("loss"))
+        ]
+        if points:
+            curves[row["run"]] = (row, *zip(*points, strict=True))
+    return curves
+
+
+def _title(comparison: Comparison) -> str:
+    table = comparison.table
+    counts = ", ".join(f"{n} {s}" for s, n in table["status"].value_counts(sort=False).items())
+    varied = ", ".join(comparison.params + comparison.seeds) or "nothing"
+    return f"{_n_runs(len(table))} ({counts}); varied: {varied}"
+
+
+def _n_runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
+def _setting(row, params) -> tuple:
+    return tuple(_fmt(row[p]) for p in params)
+
+
+def _setting_label(values) -> str:
+    """``{"learning_rate": 0.001, "seed": 1}`` (or a row) -> ``learning_rate=0.001, seed=1``."""
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
+
+
+def _ordered_values(column: pd.Series) -> list:
+    values = list(dict.fromkeys(column.tolist()))
+    if _numeric(values):
+        return sorted(values, key=lambda v: (_missing(v), 0 if _missing(v) else v))
+    return sorted(values, key=_fmt)
+
+
+def _numeric(values) -> bool:
+    return all(_is_number(v) for v in values if not _missing(v))
+
+
+def _fmt(value) -> str:
+    if _missing(value):
+        return "(default)"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _as_tuple(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _to_text(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")
+
+
+def _shown_columns(comparison: Comparison, metrics: list[str]) -> list[str]:
+    table = comparison.table
+    errors = ["error"] if table["error"].notna().any() else []
+    return ["run", *comparison.names.values(), "status", *errors, *metrics, "runtime_s"]
+
+
+def _column(comparison: Comparison, name: str) -> str:
+    """A column by its name or by the full override key (``trainer.args.learning_rate``)."""
+    name = comparison.names.get(name, name)
+    if name not in comparison.table.columns:
+        choices = ", ".join(c for c in comparison.table.columns if c != "run_dir")
+        raise CompareError(f"No column {name!r} in these runs; choose from: {choices}")
+    return name
+
+
+def _overrides(run_dir: Path, info: dict) -> list[str]:
+    if "overrides" in info:
+        return info["overrides"]
+    path = run_dir / ".hydra" / "overrides.yaml"  # runs written before run.json had them
+    if not path.exists():
+        return []
+    import yaml
+
+    return yaml.safe_load(path.read_text()) or []
+
+
+def _split(override: str) -> tuple[str, str]:
+    key, _, value = override.partition("=")
+    return key.lstrip("+"), value.strip("'\"")
+
+
+def _maybe_numeric(column: pd.Series) -> pd.Series:
+    """Numbers sort and group as numbers (1e-4 < 1e-3); anything else stays as typed."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().sum() == column.notna().sum() else column
+
+
+def _is_seed(key: str) -> bool:
+    return key.rsplit(".", 1)[-1] == "seed"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _label(run_dir: Path, base: Path | None) -> str:
+    if base is None or run_dir.resolve() == base:
+        return run_dir.name
+    return str(run_dir.resolve().relative_to(base))
+
+
+def _common_dir(runs: list[Path]) -> Path:
+    return Path(os.path.commonpath([r.resolve() for r in runs]))
+
+
+def _natural(path: Path) -> list:
+    """multirun job dirs in job order: 2 before 10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
