@@ -8,7 +8,7 @@ python scripts/run.py -m seed=1,2,3            # a sweep, one run dir per job
 import hydra
 from omegaconf import DictConfig
 
-import hydratune  # noqa: F401  registers the config resolvers; imports nothing heavy
+import hydratune.distributed  # registers the config resolvers; imports nothing heavy
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
@@ -19,4 +19,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    hydratune.distributed.share_start_time()  # torchrun: every rank uses rank 0's run dir
     main()

@@ -116,7 +116,10 @@ def _redact_saved(obj):
 class RunRecord:
     """``run.json``: written at start with status ``running``, then ``completed``/``failed``."""
 
-    def __init__(self, run_dir: Path, overrides: list[str], project_dir: Path):
+    def __init__(
+        self, run_dir: Path, overrides: list[str], project_dir: Path, enabled: bool = True
+    ):
+        self.enabled = enabled  # only one process of a multi-process run writes it
         self.path = Path(run_dir) / "run.json"
         self._t0 = time.monotonic()
         self.data = {
@@ -129,6 +132,7 @@ class RunRecord:
             "python": platform.python_version(),
             "host": socket.gethostname(),
             "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+            "attempt": 1,
             "timings_s": {},
         }
 
@@ -153,7 +157,8 @@ class RunRecord:
         self.save()
 
     def save(self) -> None:
-        write_json(self.path, self.data)
+        if self.enabled:
+            write_json(self.path, self.data)
 
 
 def git_state(directory: Path) -> dict:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.distributed import is_main_process
 from hydratune.dry_run import dry_run
 from hydratune.errors import ConfigError
 from hydratune.manifest import (
@@ -77,8 +78,14 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     if finished is not None:  # a re-run sweep: this job is done, keep its results
         log.info("%s already completed: skipped (delete its run.json to redo)", context.run_dir)
         return finished.get(cfg.get("optimized_metric") or "")
-    record = RunRecord(context.run_dir, context.overrides, Path.cwd()).start()
-    redact_hydra_files(context.run_dir)
+    resume = resume_point(cfg, context)
+    main = is_main_process()
+    record = RunRecord(context.run_dir, context.overrides, Path.cwd(), enabled=main).start()
+    if main:
+        redact_hydra_files(context.run_dir)
+    if resume:
+        log.info("Resuming from %s (step %d)", resume.checkpoint.name, resume.step)
+        record.update(resumed_from_step=resume.step, attempt=resume.attempt)
     tracker, status, error = NoTracker(), "failed", None
     try:
         _timed(record, "validate", lambda: validate(cfg))
@@ -88,9 +95,11 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         if cfg.get("dry_run"):
             status = "dry_run"
             return _timed(record, "dry_run", lambda: dry_run(cfg, data, hooks, context.run_dir))
-        tracker = start_tracking(cfg, context)
+        if main:
+            tracker = start_tracking(cfg, context, resume.wandb_run_id if resume else None)
         record.update(wandb_run_id=tracker.run_id)
-        metrics = train(cfg, context, record, data, hooks, tracker.report_to)
+        checkpoint = resume.checkpoint if resume else None
+        metrics = train(cfg, context, record, data, hooks, tracker.report_to, checkpoint)
         tracker.log_summary(metrics)
         status = "completed"
         return metrics.get(cfg.get("optimized_metric") or "")
@@ -105,7 +114,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         tracker.finish(exit_code=0 if status == "completed" else 1)
 
 
-def start_tracking(cfg: DictConfig, context: RunContext):
+def start_tracking(cfg: DictConfig, context: RunContext, resume_id: str | None = None):
     resolved = redact(OmegaConf.to_container(cfg, resolve=True))  # no secrets in W&B
     return build(
         cfg.logger,
@@ -114,7 +123,43 @@ def start_tracking(cfg: DictConfig, context: RunContext):
         default_name=cfg.get("run_name") or context.name,
         default_group=context.group,
         default_job_type=context.trainer_choice,
+        **({"resume_id": resume_id} if resume_id else {}),
     )
+
+
+class ResumePoint(NamedTuple):
+    checkpoint: Path
+    step: int
+    wandb_run_id: str | None
+    attempt: int
+
+
+def resume_point(cfg: DictConfig, context: RunContext) -> ResumePoint | None:
+    """An earlier, unfinished attempt of this same run left a complete checkpoint: go on
+    from it, in the same W&B run. A run dir that holds another run is an error."""
+    import json
+
+    from hydratune.checkpoints import latest_complete
+
+    path = context.run_dir / "run.json"
+    if not path.exists():
+        return None
+    previous = json.loads(path.read_text())
+    if previous.get("overrides") != redact_overrides(context.overrides):
+        raise ConfigError(
+            f"{context.run_dir} holds another run (overrides {previous.get('overrides')}); "
+            "choose another hydra.run.dir, or repeat that run's overrides to resume it."
+        )
+    found = latest_complete(checkpoint_dir(cfg, context))
+    if found is None or not cfg.get("resume", True):
+        return None
+    checkpoint, step = found
+    attempt = int(previous.get("attempt", 1)) + 1
+    return ResumePoint(checkpoint, step, previous.get("wandb_run_id"), attempt)
+
+
+def checkpoint_dir(cfg: DictConfig, context: RunContext) -> Path:
+    return Path(cfg.trainer.args.get("output_dir") or context.run_dir / "checkpoints")
 
 
 class Hooks(NamedTuple):
@@ -133,9 +178,12 @@ def train(
     data,
     hooks: Hooks,
     report_to: str = "none",
+    resume_from: Path | None = None,
 ) -> dict:
     """Build model, adapter, datasets, collator and trainer; train; evaluate; save."""
     from transformers import set_seed
+
+    from hydratune.checkpoints import MarkComplete
 
     set_seed(cfg.seed)  # before the model is built, so its initial weights follow the seed
     model, tokenizer = _timed(record, "load_model", lambda: build(cfg.model, data=data))
@@ -151,13 +199,16 @@ def train(
         data_collator=build(cfg.collator, tokenizer=tokenizer),
         compute_loss_func=hooks.compute_loss_func,
         compute_metrics=hooks.compute_metrics,
+        callbacks=[MarkComplete()],
     )
-    metrics = _timed(record, "train", lambda: trainer.train()).metrics
+    resume = str(resume_from) if resume_from else None
+    metrics = _timed(record, "train", lambda: trainer.train(resume_from_checkpoint=resume)).metrics
     run_dir = context.run_dir
     metrics.update(_timed(record, "evaluate", lambda: evaluate(trainer, datasets, run_dir)))
     save_model(trainer, run_dir / "model")
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "log_history.json", trainer.state.log_history)  # curves for compare
+    if is_main_process():
+        write_json(run_dir / "metrics.json", metrics)
+        write_json(run_dir / "log_history.json", trainer.state.log_history)  # for compare
     return metrics
 
 
@@ -168,7 +219,7 @@ def evaluate(trainer, datasets, run_dir: Path) -> dict:
         if split in datasets:
             metrics.update(trainer.evaluate(datasets[split], metric_key_prefix=split))
             write_report = getattr(trainer.compute_metrics, "write_report", None)
-            if write_report:
+            if write_report and is_main_process():
                 write_report(run_dir, split)
     return metrics
 
@@ -178,7 +229,9 @@ def save_model(trainer, model_dir: Path) -> None:
     a LoRA adapter (``model/base/``)."""
     from hydratune.adapters import save_base
 
-    trainer.save_model(str(model_dir))
+    trainer.save_model(str(model_dir))  # Trainer saves on the main process only
+    if not is_main_process():
+        return
     save_spec = getattr(trainer.model, "save_spec", None)
     if save_spec:
         save_spec(model_dir)
@@ -217,6 +270,10 @@ def trainer_args(cfg: DictConfig, context: RunContext, report_to: str) -> dict:
     args["output_dir"] = args.get("output_dir") or str(context.run_dir / "checkpoints")
     args["report_to"] = args.get("report_to") or report_to
     args["run_name"] = args.get("run_name") or cfg.get("run_name") or context.name
+    if args.get("use_cpu") is None:  # multi-process CPU training (gloo DDP) needs it said
+        import torch
+
+        args["use_cpu"] = not torch.cuda.is_available()
     if args.get("hub_token"):  # Trainer pickles its args into every checkpoint: keep the
         os.environ.setdefault("HF_TOKEN", args.pop("hub_token"))  # token in the env only
     return args

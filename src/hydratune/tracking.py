@@ -55,6 +55,7 @@ def wandb_run(
     default_name: str,
     default_group: str | None = None,
     default_job_type: str | None = None,
+    resume_id: str | None = None,
     project: str = "hydratune",
     entity: str | None = None,
     mode: str = "offline",
@@ -74,14 +75,18 @@ def wandb_run(
     try:
         run = _init(wb, run_dir, project, entity, mode, name or default_name,
                     group or default_group, job_type or default_job_type, tags, notes,
-                    config)  # fmt: skip
+                    config, resume_id)  # fmt: skip
     finally:
         sys.argv = argv
     return WandbTracker(run)
 
 
-def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes, config):
+def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes, config,
+          resume_id):  # fmt: skip
+    # A resumed run continues the W&B run of its first attempt (same id).
+    resume = {"id": resume_id, "resume": "allow"} if resume_id else {}
     return wb.init(
+        **resume,
         dir=str(run_dir),
         project=project,
         entity=entity,

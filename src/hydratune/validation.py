@@ -38,7 +38,14 @@ RUNTIME_KEYS = {
         "callbacks",
     },  # fmt: skip
     "peft": {"model"},
-    "logger": {"run_dir", "config", "default_name", "default_group", "default_job_type"},
+    "logger": {
+        "run_dir",
+        "config",
+        "default_name",
+        "default_group",
+        "default_job_type",
+        "resume_id",
+    },  # fmt: skip
 }
 ARGS_CLASSES = {  # trainer builder -> the dataclass its ``args`` must fit
     "hydratune.trainers.plain": ("transformers", "TrainingArguments"),

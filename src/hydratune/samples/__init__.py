@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 SAMPLES_DIR = Path(__file__).resolve().parent
 
 
@@ -14,9 +12,3 @@ def sample_path(relative: str) -> str:
         known = sorted(str(p.relative_to(SAMPLES_DIR)) for p in SAMPLES_DIR.rglob("*.*"))
         raise FileNotFoundError(f"No shipped sample {relative!r}; samples are: {known}")
     return str(path)
-
-
-def register_resolvers() -> None:
-    """Register ``${hydratune.sample:NAME}`` once; configs use it to point at shipped data."""
-    if not OmegaConf.has_resolver("hydratune.sample"):
-        OmegaConf.register_new_resolver("hydratune.sample", sample_path)

@@ -1,0 +1,62 @@
+"""Several processes, one run: torchrun / accelerate launch with Hydra.
+
+Every rank composes the config itself, so each would otherwise stamp its own time into
+``outputs/DATE/TIME`` and write a run dir of its own. Rank 0's start time is shared with the
+others before Hydra starts, and only rank 0 writes run.json, metrics.json and W&B.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+START_TIME_ENV = "HYDRATUNE_START_TIME"
+_STAMP_FORMAT = "%Y-%m-%dT%H-%M-%S"
+
+
+def rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    return rank() == 0
+
+
+def share_start_time() -> None:
+    """Under torchrun, give every rank rank 0's start time (used by ``${hydratune.now:}``).
+
+    torchrun (and ``accelerate launch``, which uses it) hosts a key-value store at
+    MASTER_ADDR:MASTER_PORT for the ranks' rendezvous; rank 0 puts its time there and the
+    others read it. No process group is created, so Trainer later sets up its own as usual.
+    Other launchers: pass the same ``hydra.run.dir=...`` to every rank.
+    """
+    if world_size() <= 1 or START_TIME_ENV in os.environ:
+        return
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() != "true":
+        return
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    store = dist.TCPStore(
+        os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
+        timeout=timedelta(seconds=300),
+    )  # fmt: skip
+    key = f"hydratune/start_time/{os.environ.get('TORCHELASTIC_RUN_ID', '')}"
+    if is_main_process():
+        store.set(key, datetime.now().strftime(_STAMP_FORMAT))
+    os.environ[START_TIME_ENV] = store.get(key).decode()  # waits for rank 0
+
+
+def now(pattern: str) -> str:
+    """``${hydratune.now:%H-%M-%S}``: Hydra's ``${now:}``, but the same on every rank."""
+    shared = os.environ.get(START_TIME_ENV)
+    moment = datetime.strptime(shared, _STAMP_FORMAT) if shared else _process_start
+    return moment.strftime(pattern)
+
+
+_process_start = datetime.now()
