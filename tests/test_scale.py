@@ -40,13 +40,13 @@ def test_a_killed_run_resumes_from_its_checkpoint_into_the_same_wandb_run(tmp_pa
     first.send_signal(signal.SIGKILL)  # no chance to clean up, as with an OOM kill
     first.wait()
     killed = json.loads((run_dir / "run.json").read_text())
-    assert killed["status"] == "running"  # what a hard kill leaves behind
+    assert killed["status"] == "running", killed  # what a hard kill leaves behind
     _, step = latest_complete(run_dir / "checkpoints")
 
     second = start_run(run_dir)
     output, _ = second.communicate(timeout=600)
     assert second.returncode == 0, output[-3000:]
-    assert f"Resuming from checkpoint-{step} (step {step})" in output
+    assert f"Resuming from checkpoint-{step} (step {step})" in output, output[-3000:]
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "completed"
     assert record["resumed_from_step"] == step and record["attempt"] == 2

@@ -153,9 +153,7 @@ def pretrained(
 def _skeleton(auto_class, name_or_path: str, offline: bool, head: dict, common: dict):
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(
-        name_or_path, local_files_only=offline, **head, **common
-    )
+    config = AutoConfig.from_pretrained(name_or_path, local_files_only=offline, **head, **common)
     with torch.device("meta"):  # parameters without memory or values
         return auto_class.from_config(config, trust_remote_code=common["trust_remote_code"])
 
