@@ -60,3 +60,16 @@ def now(pattern: str) -> str:
 
 
 _process_start = datetime.now()
+
+
+def adopt_slurm_tasks() -> None:
+    """In a SLURM job of several tasks (one per GPU), set torch's RANK/WORLD_SIZE/... from
+    SLURM's variables, as torchrun would; a single task or a torchrun inside changes nothing."""
+    in_submitit_job = os.environ.get("SUBMITIT_EXECUTOR") == "slurm"
+    if not in_submitit_job or int(os.environ.get("SLURM_NTASKS", "1")) <= 1:
+        return
+    if "RANK" in os.environ:
+        return
+    from submitit.helpers import TorchDistributedEnvironment
+
+    TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
