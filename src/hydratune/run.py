@@ -104,7 +104,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         tracker.log_summary(metrics)
         status = "completed"
         return metrics.get(cfg.get("optimized_metric") or "")
-    except KeyboardInterrupt as err:
+    except (KeyboardInterrupt, SystemExit) as err:  # Ctrl-C, or SLURM's requeue signal
         status, error = "interrupted", err
         raise
     except BaseException as err:
@@ -112,7 +112,16 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         raise
     finally:
         record.finish(status, error)
+        finish_tracking(tracker, status)
+
+
+def finish_tracking(tracker, status: str) -> None:
+    """Close the W&B run; never let a failure here hide the run's own outcome (a SLURM requeue
+    kills W&B's service process before our ``finally`` gets to it)."""
+    try:
         tracker.finish(exit_code=0 if status == "completed" else 1)
+    except Exception as err:  # noqa: BLE001  the run's own result matters more
+        log.warning("Could not finish the W&B run cleanly: %s", err)
 
 
 def start_tracking(cfg: DictConfig, context: RunContext, resume_id: str | None = None):
