@@ -73,3 +73,22 @@ def adopt_slurm_tasks() -> None:
     from submitit.helpers import TorchDistributedEnvironment
 
     TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+
+
+def share_cores_with_parallel_jobs() -> None:
+    """Under ``hydra/launcher=joblib`` with k workers, give each job cores/k torch threads: k
+    jobs with a thread per core each would fight over the same cores."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return
+    hydra = HydraConfig.get()
+    if hydra.runtime.choices.get("hydra/launcher") != "joblib":
+        return
+    cores = os.cpu_count() or 1
+    jobs = hydra.launcher.get("n_jobs") or 1
+    jobs = cores if jobs < 0 else jobs  # joblib's -1 = one worker per core
+    if jobs > 1:
+        import torch
+
+        torch.set_num_threads(max(1, cores // jobs))

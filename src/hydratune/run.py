@@ -19,7 +19,11 @@ from typing import NamedTuple
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from hydratune.distributed import adopt_slurm_tasks, is_main_process
+from hydratune.distributed import (
+    adopt_slurm_tasks,
+    is_main_process,
+    share_cores_with_parallel_jobs,
+)
 from hydratune.dry_run import dry_run
 from hydratune.errors import ConfigError
 from hydratune.manifest import (
@@ -74,6 +78,7 @@ class RunContext:
 def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers."""
     adopt_slurm_tasks()  # several SLURM tasks = several DDP ranks
+    share_cores_with_parallel_jobs()
     context = RunContext.from_hydra(run_dir)
     finished = completed_run(context)
     if finished is not None:  # a re-run sweep: this job is done, keep its results
