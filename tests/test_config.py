@@ -19,13 +19,13 @@ def options(group: str) -> list[str]:
 
 def test_every_group_has_the_foundation_options():
     expected = {
-        "model": {"tiny_bert", "hf"},
-        "data": {"demo_sentiment", "files", "hub"},
-        "collator": {"padding", "default"},
+        "model": {"tiny_bert", "tiny_llama", "hf"},
+        "data": {"demo_sentiment", "demo_chat", "files", "sft_files", "hub"},
+        "collator": {"padding", "default", "completion_only", "sft"},
         "loss": {"default"},
         "metrics": {"classification"},
-        "trainer": {"plain"},
-        "peft": {"none"},
+        "trainer": {"plain", "sft"},
+        "peft": {"none", "lora"},
         "logger": {"wandb", "none"},
     }
     for group, names in expected.items():
@@ -62,10 +62,13 @@ def multilabel_demo(demo):
     return replace(demo, splits=splits, label_names=["a", "b", "c"], multi_label=True)
 
 
+SFT_DATA = ("demo_chat", "sft_files")
+SFT_COLLATORS = ("completion_only", "sft")
 REQUIRED = {  # values an option marks ??? and that a user must give
     ("model", "hf"): lambda ctx: [f"model.name_or_path={ctx['ckpt']}"],
     ("data", "files"): lambda ctx: [f"data.train_files={ctx['train']}"],
     ("data", "hub"): lambda ctx: [f"data.path={ctx['hub_dir']}", "data.eval_split=null"],
+    ("data", "sft_files"): lambda ctx: [f"data.train_files={ctx['chat']}"],
 }
 
 
@@ -83,17 +86,22 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         "ckpt": local_checkpoint,
         "train": sample_path("demo_sentiment/train.csv"),
         "hub_dir": str(hub_dir),
+        "chat": sample_path("demo_chat/train.jsonl"),
     }
     extra = REQUIRED.get((group, option), lambda _: [])(ctx)
     cfg = compose_config(f"{group}={option}", *extra)
     node = cfg[group]
     if group == "data":
-        assert build(node).num_labels == 2
+        built = build(node)
+        assert built.format == "messages" if option in SFT_DATA else built.num_labels == 2
     elif group == "model":
         model, tokenizer = build(node, data=demo)
         config = getattr(model, "config", None)
         num_labels = config.num_labels if config else model.spec["sizes"]["num_labels"]
         assert num_labels == 2 and tokenizer.pad_token is not None
+    elif group == "collator" and option in SFT_COLLATORS:  # loss masks for trainer=sft
+        flags = build(node, tokenizer=None).sft_args(["messages"])
+        assert flags == ({"assistant_only_loss": True} if option == "completion_only" else {})
     elif group == "collator":
         _, tokenizer = build(compose_config().model, data=demo)
         collate = build(node, tokenizer=tokenizer)
@@ -109,9 +117,11 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         model, _ = build(compose_config().model, data=demo)
         assert build(node, model=model) is not None
     elif group == "trainer":
-        model, tokenizer = build(compose_config().model, data=demo)
+        small = {"max_train_samples": 16, "max_eval_samples": 8}
+        data = build(cfg.data, **small) if option == "sft" else demo  # sft: its chat sample
+        model, tokenizer = build(cfg.model, data=data)
         context = RunContext(tmp_path, [])
-        tokenized = demo.tokenize(tokenizer)
+        tokenized = data.tokenize(tokenizer)
         trainer = build(
             node,
             args=trainer_args(cfg, context, "none"),

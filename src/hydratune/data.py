@@ -442,6 +442,11 @@ class SFTData:
     def tokenize(self, tokenizer) -> DatasetDict:
         return self.splits
 
+    def head(self, rows: int) -> SFTData:
+        """The first ``rows`` rows of each split (dry runs, previews)."""
+        splits = {name: _first_rows(split, rows) for name, split in self.splits.items()}
+        return replace(self, splits=DatasetDict(splits))
+
 
 def sft_files(
     train_files: str | Sequence[str],
