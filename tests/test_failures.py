@@ -104,6 +104,16 @@ CASES = {
         lambda f: ["+data.text_colum=text"],
         "data.text_colum is not a parameter of hydratune.data.from_files",
     ),
+    "LoRA target modules that match nothing": (
+        lambda f: ["trainer=sft", "peft=lora", "peft.target_modules=[q_projx]"],
+        "peft.target_modules ['q_projx'] match no module of LlamaForCausalLM; its linear layers "
+        "are ['down_proj', 'gate_proj', 'k_proj', 'lm_head', 'o_proj', 'q_proj', 'up_proj'",
+    ),
+    "SFT trainer on classification data": (
+        lambda f: ["trainer=sft", "data=demo_sentiment"],
+        "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
+        "this data has ['text', 'labels']",
+    ),
     "multi-label loss on single-label data": (
         lambda f: ["loss=bce"],
         "loss=bce is for multi-label data",
@@ -150,6 +160,32 @@ def test_dry_run_checks_everything_and_trains_nothing(tmp_path):
     assert record["status"] == "dry_run"
     assert not (tmp_path / "dry" / "model").exists()
     assert not (tmp_path / "dry" / "wandb").exists()
+
+
+def test_sft_dry_run_counts_the_tokens_sfttrainer_trains_on(tmp_path):
+    from hydratune.collators import completion_only
+    from hydratune.data import sft_files
+    from hydratune.models import tiny_llama
+    from hydratune.samples import sample_path
+    from hydratune.trainers import sft
+
+    started = time.monotonic()
+    summary = run(
+        compose_config("trainer=sft", "peft=lora", "dry_run=true"), run_dir=tmp_path / "d"
+    )
+    assert time.monotonic() - started < 15
+    assert summary["rows"] == {"train": 240, "eval": 40} and summary["format"] == "messages"
+    assert summary["loss_mask"]["assistant_only_loss"] is True
+    # the same rows through the real SFTTrainer: its labels keep exactly that many tokens
+    data = sft_files(sample_path("demo_chat/train.jsonl"), sample_path("demo_chat/eval.jsonl"))
+    model, tokenizer = tiny_llama(data)
+    trainer = sft(
+        args={"output_dir": str(tmp_path / "c"), "report_to": "none", "max_length": 512},
+        model=model, tokenizer=tokenizer, train_dataset=data.splits["train"],
+        eval_dataset=data.splits["eval"], data_collator=completion_only(),
+    )  # fmt: skip
+    kept = sum(sum(label != -100 for label in row) for row in trainer.train_dataset["labels"])
+    assert summary["train_sample"]["tokens_with_loss"] == kept
 
 
 def test_dry_run_reads_no_pretrained_weights(tmp_path):

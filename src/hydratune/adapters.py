@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from hydratune.errors import ConfigError
+
 BASE_DIR = "base"  # under model/: the base's config, and its weights when built from a config
 
 
@@ -38,6 +40,7 @@ def lora(
     """
     from peft import LoraConfig, get_peft_model
 
+    check_target_modules(model, target_modules)
     task_type = adapter_task(model) if task_type == "auto" else task_type
     if modules_to_save == "auto":
         from_scratch = not model.name_or_path and task_type == "CAUSAL_LM"
@@ -53,6 +56,25 @@ def lora(
         task_type=task_type,
     )
     return get_peft_model(model, config)
+
+
+def check_target_modules(model, target_modules: str | Sequence[str]) -> None:
+    """Names in ``target_modules`` that match no layer are an error listing the ones there are
+    (PEFT's own message names none)."""
+    if isinstance(target_modules, str):
+        return  # "all-linear", or a regex PEFT matches itself
+    import torch
+
+    linear = sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                     if isinstance(module, torch.nn.Linear)})  # fmt: skip
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    unknown = [t for t in target_modules if t not in names and not any(
+        full.endswith(f".{t}") for full, _ in model.named_modules())]  # fmt: skip
+    if unknown:
+        raise ConfigError(
+            f"peft.target_modules {unknown} match no module of {type(model).__name__}; its "
+            f"linear layers are {linear}. Use some of those, or peft.target_modules=all-linear."
+        )
 
 
 def adapter_task(model) -> str:

@@ -26,10 +26,21 @@ def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
 
     model, tokenizer = build_model_skeleton(cfg.model, data)
     sample = data.head(SAMPLE_ROWS)
-    tokenized = sample.tokenize(tokenizer)
     collator = instantiate(cfg.collator, _partial_=True, _convert_="all")(tokenizer=tokenizer)
+    if hasattr(data, "format"):  # SFT data: SFTTrainer tokenizes and masks it itself
+        summary = sft_summary(data, sample, tokenizer, collator, cfg.trainer.args)
+    else:
+        summary = classification_summary(cfg, data, sample, tokenizer, collator, hooks)
+        check_against_model(model, tokenizer, data)
+    write_json(Path(run_dir) / "dry_run.json", summary)
+    print(format_summary(summary))
+    return summary
+
+
+def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dict:
+    tokenized = sample.tokenize(tokenizer)
     batch_size = cfg.trainer.args.get("per_device_train_batch_size") or 8
-    summary = {
+    return {
         "rows": {name: len(split) for name, split in data.splits.items()},
         "labels": label_summary(data),
         "token_lengths": {
@@ -39,10 +50,59 @@ def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
         "loss": getattr(hooks.compute_loss_func, "__name__", None)
         or getattr(getattr(hooks.compute_loss_func, "func", None), "__name__", "model's own"),
     }
-    check_against_model(model, tokenizer, data)
-    write_json(Path(run_dir) / "dry_run.json", summary)
-    print(format_summary(summary))
-    return summary
+
+
+def sft_summary(data, sample, tokenizer, collator, trainer_args) -> dict:
+    """Rows, token lengths and the tokens that carry loss under the chosen mask, counted the
+    way SFTTrainer builds rows: chat template (assistant turns), or prompt + completion + EOS."""
+    args = dict(trainer_args)
+    args.update(collator.sft_args(data.splits["train"].column_names) if collator else {})
+    max_length = args.get("max_length") or 1024
+    counts = {
+        name: [sft_row_tokens(row, data.format, tokenizer, args) for row in split]
+        for name, split in sample.splits.items()
+    }
+    lengths = {name: [n for n, _ in rows] for name, rows in counts.items()}
+    with_loss = sum(min(loss, max_length) for _, loss in counts["train"])
+    total = sum(min(n, max_length) for n in lengths["train"])
+    return {
+        "rows": {name: len(split) for name, split in data.splits.items()},
+        "format": data.format,
+        "token_lengths": {
+            name: length_stats({"input_ids": [[0] * n for n in ns]}, max_length)
+            for name, ns in lengths.items()
+        },
+        "loss_mask": {
+            k: bool(args.get(k)) for k in ("assistant_only_loss", "completion_only_loss")
+        },
+        "train_sample": {
+            "tokens_with_loss": with_loss,
+            "tokens": total,
+            "share_with_loss": round(with_loss / max(total, 1), 4),
+            "packing": bool(args.get("packing")),
+        },  # fmt: skip
+        "loss": "causal LM cross-entropy",
+    }
+
+
+def sft_row_tokens(row: dict, kind: str, tokenizer, args: dict) -> tuple[int, int]:
+    """(tokens in the row, tokens whose label is kept) for one SFT row."""
+    if kind == "messages":
+        assistant_only = bool(args.get("assistant_only_loss"))
+        encoded = tokenizer.apply_chat_template(
+            row["messages"], tokenize=True, return_dict=True,
+            return_assistant_tokens_mask=assistant_only,
+        )  # fmt: skip
+        ids = encoded["input_ids"]
+        return len(ids), sum(encoded["assistant_masks"]) if assistant_only else len(ids)
+    eos = 1 if tokenizer.eos_token_id is not None else 0
+    if kind == "prompt_completion":
+        prompt = len(tokenizer(row["prompt"])["input_ids"])
+        completion = len(tokenizer(row["completion"], add_special_tokens=False)["input_ids"])
+        only = args.get("completion_only_loss") is not False  # trl: on unless said off
+        return prompt + completion + eos, completion + eos if only else prompt + completion + eos
+    text = len(tokenizer(row["text"])["input_ids"]) + eos
+    return text, text
 
 
 def build_model_skeleton(node, data):
@@ -55,6 +115,7 @@ def build_model_skeleton(node, data):
 
 
 def label_summary(data) -> dict:
+    """Class counts in the train split."""
     counts = data.label_counts()
     return dict(zip(data.label_names, counts, strict=True))
 
@@ -64,7 +125,7 @@ def length_stats(split, max_length: int | None) -> dict:
     if lengths.size == 0:
         return {}
     p50, p90, p99 = np.percentile(lengths, [50, 90, 99])
-    stats = {"p50": round(p50, 1), "p90": round(p90, 1), "p99": round(p99, 1)}
+    stats = {"p50": round(float(p50), 1), "p90": round(float(p90), 1), "p99": round(float(p99), 1)}
     stats["max"] = int(lengths.max())
     if max_length:
         stats["truncated_share"] = float((lengths >= max_length).mean())
@@ -113,9 +174,15 @@ def check_against_model(model, tokenizer, data) -> None:
 def format_summary(summary: dict) -> str:
     lines = ["dry run: data, tokenizer and one batch are fine; nothing was trained"]
     lines.append(f"  rows          {summary['rows']}")
-    lines.append(f"  labels        {summary['labels']}")
+    if "labels" in summary:
+        lines.append(f"  labels        {summary['labels']}")
+    else:
+        lines.append(f"  format        {summary['format']}, loss on {summary['loss_mask']}")
     for split, stats in summary["token_lengths"].items():
         lines.append(f"  tokens {split:<6} {stats}")
-    lines.append(f"  batch         {summary['batch']}")
+    if "batch" in summary:
+        lines.append(f"  batch         {summary['batch']}")
+    else:
+        lines.append(f"  train sample  {summary['train_sample']}")
     lines.append(f"  loss          {summary['loss']}")
     return "\n".join(lines)

@@ -34,7 +34,7 @@ from hydratune.manifest import (
     write_json,
 )
 from hydratune.tracking import NoTracker
-from hydratune.validation import validate
+from hydratune.validation import check_data_fits_trainer, validate
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     try:
         _timed(record, "validate", lambda: validate(cfg))
         data = _timed(record, "load_data", lambda: build(cfg.data))
+        check_data_fits_trainer(cfg.trainer, data)
         hooks = build_hooks(cfg, data)  # cheap, and checks class weights against the data
         record.update(loss=hook_parameters(hooks.compute_loss_func))
         if cfg.get("dry_run"):

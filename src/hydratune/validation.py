@@ -160,3 +160,20 @@ def _locate(target: str, key: str):
 def _close(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=3)
     return f" Did you mean {close}?" if close else ""
+
+
+def check_data_fits_trainer(trainer: DictConfig, data) -> None:
+    """SFT data goes with trainer=sft and classification data with the other trainers; said
+    before any model is built, naming the columns the data has."""
+    sft_trainer = trainer.get("_target_") == "hydratune.trainers.sft"
+    sft_data = hasattr(data, "format")
+    columns = data.splits["train"].column_names
+    if sft_trainer and not sft_data:
+        raise ConfigError(
+            "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
+            f"this data has {columns}. Use data=demo_chat or data=sft_files."
+        )
+    if sft_data and not sft_trainer:
+        raise ConfigError(
+            f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
+        )
