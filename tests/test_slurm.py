@@ -122,3 +122,32 @@ def test_slurm_sweep_leaves_complete_run_dirs_from_jobs_that_ran_under_slurm(tmp
     assert len({r["run_id"] for r in runs}) == 2  # one W&B run per job
     assert {r["group"] for r in runs} == {f"{sweep.parent.name}_{sweep.name}"}
     assert _sacct_states(slurm_ids) == dict.fromkeys(slurm_ids, "COMPLETED")
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_a_slurm_job_of_two_tasks_trains_as_two_ddp_ranks(tmp_path):
+    reason = _no_cluster_reason()
+    if reason:
+        pytest.skip(reason)
+    sweep = tmp_path / "sweep"
+    finished = False
+    try:
+        done = run_script(
+            "-m", "hydra/launcher=slurm", "hydra.launcher.partition=debug",
+            "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1",
+            "hydra.launcher.tasks_per_node=2", "hydra.launcher.mem_gb=4",  # one task per "GPU"
+            *FAST, "trainer.args.num_train_epochs=1", f"hydra.sweep.dir={sweep}",
+            cwd=tmp_path, timeout=SWEEP_TIMEOUT_S,
+        )  # fmt: skip
+        finished = done.returncode == 0
+    finally:
+        if not finished:
+            _cancel_jobs_of(sweep)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((sweep / "0" / "run.json").read_text())
+    assert record["status"] == "completed" and record["world_size"] == 2
+    history = json.loads((sweep / "0" / "log_history.json").read_text())
+    # 96 rows, batch 16 on each of 2 ranks: 3 optimizer steps, not 6 (each rank its own half)
+    assert max(entry["step"] for entry in history) == 3
+    assert len(list((sweep / "0" / "wandb").glob("offline-run-*"))) == 1  # rank 0 only
