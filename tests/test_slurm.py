@@ -60,6 +60,28 @@ def _cancel_jobs_of(sweep) -> None:
         subprocess.run(["scancel", *ids], capture_output=True, timeout=60)
 
 
+def slurm_sweep(tmp_path, *overrides: str):
+    """Run a small sweep through the cluster (skip if there is none); return its sweep dir."""
+    reason = _no_cluster_reason()
+    if reason:
+        pytest.skip(reason)
+    sweep = tmp_path / "sweep"
+    finished = False
+    try:
+        done = run_script(
+            "-m", "hydra/launcher=slurm", "hydra.launcher.partition=debug",
+            "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1", *overrides,
+            *FAST, "trainer.args.num_train_epochs=1", f"hydra.sweep.dir={sweep}",
+            cwd=tmp_path, timeout=SWEEP_TIMEOUT_S,
+        )  # fmt: skip
+        finished = done.returncode == 0
+    finally:
+        if not finished:  # a timed-out or failed sweep leaves nothing queued or running
+            _cancel_jobs_of(sweep)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return sweep
+
+
 def launcher_config(*overrides: str):
     with initialize_config_dir(str(CONF), version_base="1.3"):
         return compose("config", overrides=list(overrides), return_hydra_config=True).hydra.launcher
@@ -83,23 +105,7 @@ def test_launcher_presets_extend_the_plugin_and_resolve_their_shell_lines(monkey
 @pytest.mark.slow
 @pytest.mark.slurm
 def test_slurm_sweep_leaves_complete_run_dirs_from_jobs_that_ran_under_slurm(tmp_path):
-    reason = _no_cluster_reason()
-    if reason:
-        pytest.skip(reason)
-    sweep = tmp_path / "sweep"
-    finished = False
-    try:
-        done = run_script(
-            "-m", "hydra/launcher=slurm", "hydra.launcher.partition=debug",
-            "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1", "seed=1,2",
-            *FAST, "trainer.args.num_train_epochs=1", f"hydra.sweep.dir={sweep}",
-            cwd=tmp_path, timeout=SWEEP_TIMEOUT_S,
-        )  # fmt: skip
-        finished = done.returncode == 0
-    finally:
-        if not finished:  # a timed-out or failed sweep leaves nothing queued or running
-            _cancel_jobs_of(sweep)
-    assert done.returncode == 0, done.stderr[-3000:]
+    sweep = slurm_sweep(tmp_path, "seed=1,2")
 
     runs, slurm_ids = [], []
     for num in ("0", "1"):
@@ -127,24 +133,8 @@ def test_slurm_sweep_leaves_complete_run_dirs_from_jobs_that_ran_under_slurm(tmp
 @pytest.mark.slow
 @pytest.mark.slurm
 def test_a_slurm_job_of_two_tasks_trains_as_two_ddp_ranks(tmp_path):
-    reason = _no_cluster_reason()
-    if reason:
-        pytest.skip(reason)
-    sweep = tmp_path / "sweep"
-    finished = False
-    try:
-        done = run_script(
-            "-m", "hydra/launcher=slurm", "hydra.launcher.partition=debug",
-            "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1",
-            "hydra.launcher.tasks_per_node=2", "hydra.launcher.mem_gb=4",  # one task per "GPU"
-            *FAST, "trainer.args.num_train_epochs=1", f"hydra.sweep.dir={sweep}",
-            cwd=tmp_path, timeout=SWEEP_TIMEOUT_S,
-        )  # fmt: skip
-        finished = done.returncode == 0
-    finally:
-        if not finished:
-            _cancel_jobs_of(sweep)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # two tasks of one job, as with one task per GPU
+    sweep = slurm_sweep(tmp_path, "hydra.launcher.tasks_per_node=2", "hydra.launcher.mem_gb=4")
     record = json.loads((sweep / "0" / "run.json").read_text())
     assert record["status"] == "completed" and record["world_size"] == 2
     history = json.loads((sweep / "0" / "log_history.json").read_text())

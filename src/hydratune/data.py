@@ -119,24 +119,12 @@ def from_files(
     read_options: dict | None = None,
 ) -> TaskData:
     """Local csv, tsv, json, jsonl or parquet files; the reader is picked by extension."""
+    options = locals()
     files = {"train": train_files, "eval": eval_files, "test": test_files}
     splits = {
         name: _read_files(name, paths, read_options or {}) for name, paths in files.items() if paths
     }
-    return _prepare(
-        splits,
-        text_column=text_column,
-        label_column=label_column,
-        text_pair_column=text_pair_column,
-        label_names=label_names,
-        max_length=max_length,
-        pad_to_max_length=pad_to_max_length,
-        max_train_samples=max_train_samples,
-        max_eval_samples=max_eval_samples,
-        eval_size=eval_size,
-        seed=seed,
-        num_proc=num_proc,
-    )
+    return _prepare(splits, **{key: options[key] for key in _PREPARE_OPTIONS})
 
 
 def from_hub(
@@ -159,6 +147,7 @@ def from_hub(
     revision: str | None = None,
 ) -> TaskData:
     """A dataset by hub id (or a local dataset directory), with its split names."""
+    options = locals()
     if not Path(path).exists() and not hub_reachable():
         datasets.config.HF_HUB_OFFLINE = True  # use the local cache only; fail fast without it
     wanted = {"train": train_split, "eval": eval_split, "test": test_split}
@@ -177,20 +166,15 @@ def from_hub(
             "Set data.train_split / data.eval_split / data.test_split."
         )
     splits = {key: loaded[split] for key, split in wanted.items() if split}
-    return _prepare(
-        splits,
-        text_column=text_column,
-        label_column=label_column,
-        text_pair_column=text_pair_column,
-        label_names=label_names,
-        max_length=max_length,
-        pad_to_max_length=pad_to_max_length,
-        max_train_samples=max_train_samples,
-        max_eval_samples=max_eval_samples,
-        eval_size=eval_size,
-        seed=seed,
-        num_proc=num_proc,
-    )
+    return _prepare(splits, **{key: options[key] for key in _PREPARE_OPTIONS})
+
+
+# What both builders hand on to _prepare, under the same names as their parameters.
+_PREPARE_OPTIONS = (
+    "text_column", "label_column", "text_pair_column", "label_names", "max_length",
+    "pad_to_max_length", "max_train_samples", "max_eval_samples", "eval_size", "seed",
+    "num_proc",
+)  # fmt: skip
 
 
 def _load_dataset_dict(path: str, name: str | None, revision: str | None) -> DatasetDict:
