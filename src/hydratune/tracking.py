@@ -8,12 +8,16 @@ would overwrite same-named keys.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from hydratune.manifest import redact_overrides
+
+log = logging.getLogger(__name__)
 
 
 class NoTracker:
@@ -85,7 +89,7 @@ def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes
           resume_id):  # fmt: skip
     # A resumed run continues the W&B run of its first attempt (same id).
     resume = {"id": resume_id, "resume": "allow"} if resume_id else {}
-    return wb.init(
+    kwargs = dict(
         **resume,
         dir=str(run_dir),
         project=project,
@@ -99,3 +103,13 @@ def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes
         config={"hydra": config},
         reinit="finish_previous",  # a reused worker process must never continue an old run
     )
+    for wait_s in (1, 2, 4, 8, 15, 30, None):
+        try:
+            return wb.init(**kwargs)
+        except Exception as err:
+            # After a hard kill, the dead attempt's W&B service process holds the run id until
+            # it notices its parent is gone; a resumed attempt waits for it to let go.
+            if not resume_id or "in use" not in str(err) or wait_s is None:
+                raise
+            log.warning("W&B run %s is still held by the killed attempt; retrying", resume_id)
+            time.sleep(wait_s)
