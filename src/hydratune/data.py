@@ -62,7 +62,7 @@ class TaskData:
 
     def label_counts(self) -> list[int]:
         """How often each class occurs in the train split (per label for multi-label)."""
-        labels = list(self.splits["train"][LABELS])
+        labels = self.splits["train"][LABELS][:]  # one Arrow read, not a row at a time
         if self.multi_label:
             return [int(sum(row[i] for row in labels)) for i in range(self.num_labels)]
         return [labels.count(i) for i in range(self.num_labels)]
@@ -341,7 +341,7 @@ def _is_int(value) -> bool:
 
 
 def _checked_values(split: Dataset, column: str, split_name: str) -> list:
-    values = list(split[column])
+    values = split[column][:]  # one Arrow read: list(column) goes row by row (1 s on SST-2)
     for row, value in enumerate(values, start=1):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             raise DataError(

@@ -85,7 +85,7 @@ def share_cores_with_parallel_jobs() -> None:
     hydra = HydraConfig.get()
     if hydra.runtime.choices.get("hydra/launcher") != "joblib":
         return
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use (cgroups, SLURM)
     jobs = hydra.launcher.get("n_jobs") or 1
     jobs = cores if jobs < 0 else jobs  # joblib's -1 = one worker per core
     if jobs > 1:
