@@ -8,16 +8,14 @@ would overwrite same-named keys.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from hydratune.manifest import redact_overrides
 
-log = logging.getLogger(__name__)
+_INHERITED_SERVICE = os.environ.get("WANDB_SERVICE")  # set before this process used W&B
 
 
 class NoTracker:
@@ -103,13 +101,9 @@ def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes
         config={"hydra": config},
         reinit="finish_previous",  # a reused worker process must never continue an old run
     )
-    for wait_s in (1, 2, 4, 8, 15, 30, None):
-        try:
-            return wb.init(**kwargs)
-        except Exception as err:
-            # After a hard kill, the dead attempt's W&B service process holds the run id until
-            # it notices its parent is gone; a resumed attempt waits for it to let go.
-            if not resume_id or "in use" not in str(err) or wait_s is None:
-                raise
-            log.warning("W&B run %s is still held by the killed attempt; retrying", resume_id)
-            time.sleep(wait_s)
+    if os.environ.get("WANDB_SERVICE") and os.environ["WANDB_SERVICE"] == _INHERITED_SERVICE:
+        # A parent process's wandb-core (a notebook, a test runner, a launcher) would hold our
+        # run: a killed attempt's run stays open there and blocks its own resume ("run ID is in
+        # use"). Each hydratune process starts its own service.
+        del os.environ["WANDB_SERVICE"]
+    return wb.init(**kwargs)
