@@ -1,7 +1,7 @@
 """SFT: the same run through hydratune (``trainer=sft``) and trl's own ``trl sft`` CLI, and real
 (non-pad) tokens/s with packing vs padding.
 
-Setup (not timed): a tiny Llama (built by ``hydratune.models.tiny_llama``, byte-level BPE
+Setup (not timed): a tiny Llama (built by ``hydratune.groups.model.tiny_llama``, byte-level BPE
 trained on the rows) is saved with ``save_pretrained`` to a temp dir; the Alpaca rows are
 turned into prompt/completion with hydratune's ``alpaca`` formatter and written as
 ``train.jsonl`` for ``trl sft``, while hydratune reads the Alpaca JSON itself
@@ -79,8 +79,8 @@ def prepare(args, workdir: Path) -> dict[str, Path]:
     """Write the rows for both tools and save the tiny causal LM; return their paths."""
     from datasets import Dataset, DatasetDict
 
-    from hydratune.data import SFTData, alpaca
-    from hydratune.models import tiny_llama
+    from hydratune.groups.data import SFTData, alpaca
+    from hydratune.groups.model import tiny_llama
 
     rows = json.loads(args.data.read_text())[: args.rows]
     paths = {"alpaca": workdir / "alpaca.json", "eval": workdir / "alpaca_eval.json"}

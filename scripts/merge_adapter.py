@@ -16,7 +16,7 @@ def main() -> None:
     parser.add_argument("output_dir", help="where the merged model and tokenizer go")
     args = parser.parse_args()
 
-    from hydratune.adapters import merge_adapter  # heavy imports only after parsing
+    from hydratune.groups.peft import merge_adapter  # heavy imports only after parsing
 
     print(merge_adapter(args.adapter_dir, args.output_dir))
 

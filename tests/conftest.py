@@ -31,7 +31,7 @@ def compose_config(*overrides: str):
 @pytest.fixture
 def run_small(tmp_path):
     """Run the pipeline in-process on a fresh run dir; return (run_dir, metrics)."""
-    from hydratune.run import run
+    from hydratune.pipeline import run
 
     def _run(*overrides: str, run_dir: Path | None = None):
         run_dir = run_dir or tmp_path / "run"

@@ -13,13 +13,13 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from conftest import FAST, REPO, compose_config
-from hydratune.adapters import base_weights, lora
-from hydratune.collators import completion_only
-from hydratune.data import from_files, sft_files
-from hydratune.models import tiny_bert, tiny_llama
-from hydratune.run import build
+from hydratune.groups.data import files as data_files
+from hydratune.groups.data import sft_files
+from hydratune.groups.model import tiny_bert, tiny_llama
+from hydratune.groups.peft import base_weights, lora
+from hydratune.groups.trainer import sft
+from hydratune.pipeline import build
 from hydratune.samples import sample_path
-from hydratune.trainers import sft
 
 TINY = {"hidden_size": 32, "intermediate_size": 64}
 
@@ -27,8 +27,8 @@ TINY = {"hidden_size": 32, "intermediate_size": 64}
 @pytest.fixture(scope="module")
 def chat():
     return sft_files(
-        sample_path("demo_chat/train.jsonl"),
-        sample_path("demo_chat/eval.jsonl"),
+        train_files=sample_path("demo_chat/train.jsonl"),
+        eval_files=sample_path("demo_chat/eval.jsonl"),
         max_train_samples=64,
         max_eval_samples=8,
     )
@@ -55,7 +55,7 @@ def test_lora_on_a_causal_lm_from_scratch_trains_adapters_and_the_lm_head(chat):
 
 
 def test_lora_on_a_classifier_is_seq_cls_with_its_head_trained():
-    data = from_files(sample_path("demo_sentiment/train.csv"), max_train_samples=16)
+    data = data_files(train_files=sample_path("demo_sentiment/train.csv"), max_train_samples=16)
     wrapped = lora(tiny_bert(data, **TINY)[0], r=4)
     assert wrapped.peft_config["default"].task_type == "SEQ_CLS"
     assert "base_model.model.classifier.modules_to_save.default.weight" in adapter_names(wrapped)
@@ -77,7 +77,7 @@ def test_sft_under_lora_changes_the_adapter_and_never_the_base(chat, tmp_path):
         "per_device_train_batch_size": 8,
         "save_strategy": "no",
     }
-    trainer = sft(args, wrapped, tokenizer, chat.splits["train"], None, completion_only())
+    trainer = sft(chat, wrapped, tokenizer, chat.splits["train"], None, args=args)
     trainer.train()
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     assert losses[-1] < losses[0] * 0.85
@@ -149,7 +149,7 @@ def test_lora_with_trainer_plain_classifies_and_merges(run_small, tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
-    from hydratune.adapters import merge_adapter
+    from hydratune.groups.peft import merge_adapter
 
     run_dir, metrics = run_small("peft=lora", "logger=none", "trainer.args.num_train_epochs=1")
     assert "eval_accuracy" in metrics
@@ -166,7 +166,7 @@ def test_lora_with_trainer_plain_classifies_and_merges(run_small, tmp_path):
 
 
 def test_sft_on_a_causal_lm_checkpoint_with_model_hf(run_small, chat, tmp_path):
-    from hydratune.adapters import merge_adapter
+    from hydratune.groups.peft import merge_adapter
 
     model, tokenizer = tiny_llama(chat, **TINY)
     model.save_pretrained(tmp_path / "ckpt")

@@ -49,7 +49,7 @@ def test_composition_does_not_import_heavy_libraries():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)
     assert "HEAVY []" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "_target_: hydratune.models.tiny_bert" in done.stdout
+    assert "_target_: hydratune.groups.model.tiny_bert" in done.stdout
 
 
 def test_cli_error_names_the_problem(tmp_path):

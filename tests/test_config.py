@@ -6,8 +6,8 @@ import pytest
 from transformers import Trainer
 
 from conftest import CONF, compose_config
-from hydratune.data import from_files
-from hydratune.run import RunContext, build, build_hook, trainer_args
+from hydratune.groups.data import files as data_files
+from hydratune.pipeline import RunContext, build, build_hook, trainer_args
 from hydratune.samples import sample_path
 
 GROUPS = ["model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger"]
@@ -21,7 +21,7 @@ def test_every_group_has_the_foundation_options():
     expected = {
         "model": {"tiny_bert", "tiny_llama", "hf"},
         "data": {"demo_sentiment", "demo_chat", "files", "sft_files", "hub"},
-        "collator": {"padding", "default", "completion_only", "sft"},
+        "collator": {"padding", "default", "none"},
         "loss": {"default"},
         "metrics": {"classification"},
         "trainer": {"plain", "sft"},
@@ -34,9 +34,9 @@ def test_every_group_has_the_foundation_options():
 
 @pytest.fixture(scope="module")
 def demo():
-    return from_files(
-        sample_path("demo_sentiment/train.csv"),
-        sample_path("demo_sentiment/eval.csv"),
+    return data_files(
+        train_files=sample_path("demo_sentiment/train.csv"),
+        eval_files=sample_path("demo_sentiment/eval.csv"),
         max_train_samples=32,
         max_eval_samples=8,
     )
@@ -44,7 +44,7 @@ def demo():
 
 @pytest.fixture(scope="module")
 def local_checkpoint(demo, tmp_path_factory):
-    from hydratune.models import tiny_bert
+    from hydratune.groups.model import tiny_bert
 
     path = tmp_path_factory.mktemp("ckpt")
     model, tokenizer = tiny_bert(demo, hidden_size=32, intermediate_size=64)
@@ -63,7 +63,6 @@ def multilabel_demo(demo):
 
 
 SFT_DATA = ("demo_chat", "sft_files")
-SFT_COLLATORS = ("completion_only", "sft")
 REQUIRED = {  # values an option marks ??? and that a user must give
     ("model", "hf"): lambda ctx: [f"model.name_or_path={ctx['ckpt']}"],
     ("data", "files"): lambda ctx: [f"data.train_files={ctx['train']}"],
@@ -99,9 +98,8 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         config = getattr(model, "config", None)
         num_labels = config.num_labels if config else model.spec["sizes"]["num_labels"]
         assert num_labels == 2 and tokenizer.pad_token is not None
-    elif group == "collator" and option in SFT_COLLATORS:  # loss masks for trainer=sft
-        flags = build(node, tokenizer=None).sft_args(["messages"])
-        assert flags == ({"assistant_only_loss": True} if option == "completion_only" else {})
+    elif group == "collator" and option == "none":  # the trainer builds its own
+        assert build(node, tokenizer=None) is None
     elif group == "collator":
         _, tokenizer = build(compose_config().model, data=demo)
         collate = build(node, tokenizer=tokenizer)
@@ -124,7 +122,8 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         tokenized = data.tokenize(tokenizer)
         trainer = build(
             node,
-            args=trainer_args(cfg, context, "none"),
+            args=trainer_args(cfg.trainer.args, context, "none"),
+            data=data,
             model=model,
             tokenizer=tokenizer,
             train_dataset=tokenized["train"],

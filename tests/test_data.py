@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hydratune.data import from_files
 from hydratune.errors import DataError
-from hydratune.models import train_wordpiece
+from hydratune.groups.data import files as data_files
+from hydratune.tokenizers import train_wordpiece
 
 ROWS = [
     {"text": "loved every minute of it", "label": "positive"},
@@ -20,7 +20,10 @@ ROWS = [
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".json", ".jsonl", ".parquet"])
 def test_every_format_reads_the_same_rows(write_rows, suffix):
-    data = from_files(write_rows(f"train{suffix}", ROWS), write_rows(f"eval{suffix}", ROWS[:2]))
+    data = data_files(
+        train_files=write_rows(f"train{suffix}", ROWS),
+        eval_files=write_rows(f"eval{suffix}", ROWS[:2]),
+    )
     assert data.splits["train"]["text"] == [r["text"] for r in ROWS]
     assert data.splits["eval"]["labels"] == [1, 0]
 
@@ -28,7 +31,9 @@ def test_every_format_reads_the_same_rows(write_rows, suffix):
 def test_string_labels_map_to_sorted_ids_and_reach_the_label_config(write_rows):
     names = ["zebra", "ant", "moth", "ant"]
     rows = [{"text": f"t{i}", "label": name} for i, name in enumerate(names)]
-    data = from_files(write_rows("train.csv", rows), write_rows("eval.csv", rows))
+    data = data_files(
+        train_files=write_rows("train.csv", rows), eval_files=write_rows("eval.csv", rows)
+    )
     assert data.label_names == ["ant", "moth", "zebra"]
     assert data.splits["train"]["labels"] == [2, 0, 1, 0]
     assert data.label_config()["id2label"] == {0: "ant", 1: "moth", 2: "zebra"}
@@ -37,7 +42,9 @@ def test_string_labels_map_to_sorted_ids_and_reach_the_label_config(write_rows):
 
 def test_integer_labels_keep_their_ids(write_rows):
     rows = [{"text": f"row {i}", "label": i % 3} for i in range(6)]
-    data = from_files(write_rows("train.jsonl", rows), write_rows("eval.jsonl", rows[:3]))
+    data = data_files(
+        train_files=write_rows("train.jsonl", rows), eval_files=write_rows("eval.jsonl", rows[:3])
+    )
     assert data.label_names == ["0", "1", "2"]
     assert data.splits["eval"]["labels"] == [0, 1, 2]
 
@@ -45,9 +52,9 @@ def test_integer_labels_keep_their_ids(write_rows):
 def test_no_eval_file_splits_with_the_seed(write_rows):
     rows = [{"text": f"row {i}", "label": i % 2} for i in range(40)]
     path = write_rows("train.csv", rows)
-    first = from_files(path, eval_size=0.25, seed=7)
-    again = from_files(path, eval_size=0.25, seed=7)
-    other = from_files(path, eval_size=0.25, seed=8)
+    first = data_files(train_files=path, eval_size=0.25, seed=7)
+    again = data_files(train_files=path, eval_size=0.25, seed=7)
+    other = data_files(train_files=path, eval_size=0.25, seed=8)
     assert len(first.splits["eval"]) == 10 and len(first.splits["train"]) == 30
     assert first.splits["eval"]["text"] == again.splits["eval"]["text"]
     assert first.splits["eval"]["text"] != other.splits["eval"]["text"]
@@ -55,9 +62,9 @@ def test_no_eval_file_splits_with_the_seed(write_rows):
 
 
 def test_max_samples_take_the_first_rows(write_rows):
-    data = from_files(
-        write_rows("train.csv", ROWS),
-        write_rows("eval.csv", ROWS),
+    data = data_files(
+        train_files=write_rows("train.csv", ROWS),
+        eval_files=write_rows("eval.csv", ROWS),
         max_train_samples=4,
         max_eval_samples=1,
     )
@@ -66,9 +73,9 @@ def test_max_samples_take_the_first_rows(write_rows):
 
 
 def test_test_split_is_kept_when_labelled(write_rows):
-    data = from_files(
-        write_rows("train.csv", ROWS),
-        write_rows("eval.csv", ROWS),
+    data = data_files(
+        train_files=write_rows("train.csv", ROWS),
+        eval_files=write_rows("eval.csv", ROWS),
         test_files=write_rows("test.csv", ROWS[:3]),
     )
     assert data.splits["test"]["labels"] == [1, 0, 1]
@@ -93,29 +100,35 @@ def test_test_split_is_kept_when_labelled(write_rows):
 )
 def test_bad_data_is_named(write_rows, rows, kwargs, message):
     with pytest.raises(DataError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        from_files(write_rows("train.jsonl", rows), write_rows("eval.jsonl", ROWS), **kwargs)
+        data_files(
+            train_files=write_rows("train.jsonl", rows),
+            eval_files=write_rows("eval.jsonl", ROWS),
+            **kwargs,
+        )
 
 
 def test_eval_label_unknown_to_train_is_an_error(write_rows):
     bad_eval = [{"text": "meh", "label": "neutral"}]
     with pytest.raises(DataError, match=r"eval split has labels \['neutral'\]"):
-        from_files(write_rows("train.csv", ROWS), write_rows("eval.csv", bad_eval))
+        data_files(
+            train_files=write_rows("train.csv", ROWS), eval_files=write_rows("eval.csv", bad_eval)
+        )
 
 
 def test_missing_file_and_empty_file(write_rows, tmp_path):
     with pytest.raises(DataError, match="data.train_files: file not found: .*nope.csv"):
-        from_files(str(tmp_path / "nope.csv"))
+        data_files(train_files=str(tmp_path / "nope.csv"))
     empty = tmp_path / "empty.csv"
     empty.write_text("text,label\n")
     with pytest.raises(DataError, match="train split is empty"):
-        from_files(str(empty), write_rows("eval.csv", ROWS))
+        data_files(train_files=str(empty), eval_files=write_rows("eval.csv", ROWS))
 
 
 def test_tokenize_is_cached_for_an_identical_second_run(write_rows):
     train, dev = write_rows("train.csv", ROWS), write_rows("eval.csv", ROWS)
     fingerprints = []
     for _ in range(2):
-        data = from_files(train, dev, max_length=8)
+        data = data_files(train_files=train, eval_files=dev, max_length=8)
         tokenizer = train_wordpiece(data.train_texts(), vocab_size=200)
         tokenized = data.tokenize(tokenizer)
         fingerprints.append(tokenized["train"]._fingerprint)

@@ -10,8 +10,8 @@ import torch
 
 from conftest import FAST, compose_config
 from hydratune.errors import HydratuneError
-from hydratune.hub import hub_reachable
-from hydratune.run import run
+from hydratune.pipeline import run
+from hydratune.runtime.hub import hub_reachable
 
 
 @pytest.fixture
@@ -98,11 +98,11 @@ CASES = {
     ),
     "unknown loss key": (
         lambda f: ["loss=focal", "+loss.gama=1"],
-        "loss.gama is not a parameter of hydratune.losses.focal. Did you mean ['gamma']",
+        "loss.gama is not a parameter of hydratune.groups.loss.focal. Did you mean ['gamma']",
     ),
     "unknown data key": (
         lambda f: ["+data.text_colum=text"],
-        "data.text_colum is not a parameter of hydratune.data.from_files",
+        "data.text_colum is not a parameter of hydratune.groups.data.files",
     ),
     "LoRA target modules that match nothing": (
         lambda f: ["trainer=sft", "peft=lora", "peft.target_modules=[q_projx]"],
@@ -163,11 +163,10 @@ def test_dry_run_checks_everything_and_trains_nothing(tmp_path):
 
 
 def test_sft_dry_run_counts_the_tokens_sfttrainer_trains_on(tmp_path):
-    from hydratune.collators import completion_only
-    from hydratune.data import sft_files
-    from hydratune.models import tiny_llama
+    from hydratune.groups.data import sft_files
+    from hydratune.groups.model import tiny_llama
+    from hydratune.groups.trainer import sft
     from hydratune.samples import sample_path
-    from hydratune.trainers import sft
 
     started = time.monotonic()
     summary = run(
@@ -177,23 +176,25 @@ def test_sft_dry_run_counts_the_tokens_sfttrainer_trains_on(tmp_path):
     assert summary["rows"] == {"train": 240, "eval": 40} and summary["format"] == "messages"
     assert summary["loss_mask"]["assistant_only_loss"] is True
     # the same rows through the real SFTTrainer: its labels keep exactly that many tokens
-    data = sft_files(sample_path("demo_chat/train.jsonl"), sample_path("demo_chat/eval.jsonl"))
+    data = sft_files(
+        train_files=sample_path("demo_chat/train.jsonl"),
+        eval_files=sample_path("demo_chat/eval.jsonl"),
+    )
     model, tokenizer = tiny_llama(data)
     trainer = sft(
+        data, model, tokenizer, data.splits["train"], data.splits["eval"],
         args={"output_dir": str(tmp_path / "c"), "report_to": "none", "max_length": 512},
-        model=model, tokenizer=tokenizer, train_dataset=data.splits["train"],
-        eval_dataset=data.splits["eval"], data_collator=completion_only(),
     )  # fmt: skip
     kept = sum(sum(label != -100 for label in row) for row in trainer.train_dataset["labels"])
     assert summary["train_sample"]["tokens_with_loss"] == kept
 
 
 def test_dry_run_reads_no_pretrained_weights(tmp_path):
-    from hydratune.data import from_files
-    from hydratune.models import tiny_bert
+    from hydratune.groups.data import files as data_files
+    from hydratune.groups.model import tiny_bert
     from hydratune.samples import sample_path
 
-    data = from_files(sample_path("demo_sentiment/train.csv"))
+    data = data_files(train_files=sample_path("demo_sentiment/train.csv"))
     model, tokenizer = tiny_bert(data)
     model.save_pretrained(tmp_path / "ckpt")
     tokenizer.save_pretrained(tmp_path / "ckpt")

@@ -10,9 +10,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hydratune.data import TaskData, from_files
 from hydratune.errors import ConfigError
-from hydratune.losses import (
+from hydratune.groups.data import ClassificationData
+from hydratune.groups.data import files as data_files
+from hydratune.groups.loss import (
     bce_loss,
     class_weight_tensor,
     cross_entropy_loss,
@@ -83,12 +84,12 @@ def test_losses_divide_by_the_accumulated_count_when_given():
     )
 
 
-def labelled(counts: list[int]) -> TaskData:
+def labelled(counts: list[int]) -> ClassificationData:
     from datasets import Dataset, DatasetDict
 
     labels = [k for k, n in enumerate(counts) for _ in range(n)]
     train = Dataset.from_dict({"text": ["x"] * len(labels), "labels": labels})
-    return TaskData(DatasetDict(train=train, eval=train), "text", ["a", "b", "c"])
+    return ClassificationData(DatasetDict(train=train, eval=train), "text", ["a", "b", "c"])
 
 
 def test_auto_weights_are_inverse_frequency():
@@ -171,8 +172,8 @@ def test_multilabel_run_reports_multilabel_metrics(run_small, multilabel_files):
 def test_auto_weights_are_recorded_in_run_json(run_small, tmp_path):
     run_dir, _ = run_small("logger=none", "loss=weighted_ce", "trainer.args.num_train_epochs=1")
     record = json.loads((run_dir / "run.json").read_text())
-    counts = from_files(
-        sample_path("demo_sentiment/train.csv"), max_train_samples=96
+    counts = data_files(
+        train_files=sample_path("demo_sentiment/train.csv"), max_train_samples=96
     ).label_counts()  # the same first 96 rows the run trained on
     expected = [sum(counts) / (2 * c) for c in counts]
     assert record["loss"]["class_weights"] == pytest.approx(expected)
@@ -180,7 +181,7 @@ def test_auto_weights_are_recorded_in_run_json(run_small, tmp_path):
 
 def test_a_users_own_hook_works_by_dotted_path(run_small, tmp_path):
     # focal_loss is a plain hook function (no data argument): used as it is, gamma bound
-    _, own = run_small(*GA_RUN, "loss._target_=hydratune.losses.focal_loss", "+loss.gamma=0.0",
+    _, own = run_small(*GA_RUN, "loss._target_=hydratune.groups.loss.focal_loss", "+loss.gamma=0.0",
                        run_dir=tmp_path / "own")  # fmt: skip
     _, ce = run_small(*GA_RUN, "loss=default", run_dir=tmp_path / "ce")
     assert own["train_loss"] == pytest.approx(ce["train_loss"], rel=1e-6)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hydratune.manifest import is_secret_key, redact, redact_overrides, write_json
+from hydratune.record import write_json
+from hydratune.redact import is_secret_key, redact, redact_overrides
 
 
 @pytest.mark.parametrize(

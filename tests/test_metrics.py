@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from hydratune.metrics import classification
+from hydratune.groups.metrics import classification
 
 
 def test_binary_scores_have_fixed_values():

@@ -8,17 +8,19 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from hydratune.data import from_files
 from hydratune.errors import HubUnreachableError
-from hydratune.hub import hub_reachable
-from hydratune.models import pretrained, tiny_bert, train_wordpiece
+from hydratune.groups.data import files as data_files
+from hydratune.groups.model import hf, tiny_bert
+from hydratune.runtime.hub import hub_reachable
 from hydratune.samples import sample_path
+from hydratune.tokenizers import train_wordpiece
 
 
 @pytest.fixture(scope="module")
 def demo():
-    return from_files(
-        sample_path("demo_sentiment/train.csv"), sample_path("demo_sentiment/eval.csv")
+    return data_files(
+        train_files=sample_path("demo_sentiment/train.csv"),
+        eval_files=sample_path("demo_sentiment/eval.csv"),
     )
 
 
@@ -43,14 +45,14 @@ def test_wordpiece_tokenizer_is_reproducible_and_bert_shaped():
 
 
 def test_pretrained_loads_a_local_checkpoint_with_a_head_for_the_data(demo, tmp_path):
-    from hydratune.data import TaskData
+    from hydratune.groups.data import ClassificationData
 
     model, tokenizer = tiny_bert(demo, hidden_size=32, intermediate_size=64)
     model.save_pretrained(tmp_path / "ckpt")
     tokenizer.save_pretrained(tmp_path / "ckpt")
-    three_labels = TaskData(demo.splits, "text", ["bad", "good", "meh"])
-    loaded, loaded_tok = pretrained(
-        three_labels, str(tmp_path / "ckpt"), ignore_mismatched_sizes=True
+    three_labels = ClassificationData(demo.splits, "text", ["bad", "good", "meh"])
+    loaded, loaded_tok = hf(
+        three_labels, name_or_path=str(tmp_path / "ckpt"), ignore_mismatched_sizes=True
     )
     assert loaded.config.num_labels == 3
     assert loaded.config.label2id == {"bad": 0, "good": 1, "meh": 2}
@@ -66,20 +68,20 @@ def test_unreachable_hub_id_fails_fast_with_a_clear_message(demo, monkeypatch):
     hub_reachable.cache_clear()
     started = time.monotonic()
     with pytest.raises(HubUnreachableError, match="Hugging Face Hub cannot be reached"):
-        pretrained(demo, "some-org/some-model-that-is-not-cached")
+        hf(demo, name_or_path="some-org/some-model-that-is-not-cached")
     assert time.monotonic() - started < 10
     hub_reachable.cache_clear()
 
 
 def test_custom_module_trains_saves_and_reloads(run_small):
-    from hydratune.models import load_custom
+    from hydratune.groups.model import load_custom
 
     run_dir, metrics = run_small("logger=none", "model=custom", "trainer.args.num_train_epochs=3")
     model = load_custom(str(run_dir / "model")).eval()
     tokenizer = AutoTokenizer.from_pretrained(run_dir / "model")
-    rows = from_files(
-        sample_path("demo_sentiment/train.csv"),
-        sample_path("demo_sentiment/eval.csv"),
+    rows = data_files(
+        train_files=sample_path("demo_sentiment/train.csv"),
+        eval_files=sample_path("demo_sentiment/eval.csv"),
         max_eval_samples=32,
     ).splits["eval"]
     batch = tokenizer(

@@ -9,9 +9,9 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from conftest import compose_config
+from helpers.wandb_offline import summary
 from hydratune.errors import ConfigError, DataError
-from hydratune.run import run
-from hydratune.wandb_offline import summary
+from hydratune.pipeline import run
 
 
 def read_json(path):
@@ -60,7 +60,7 @@ def test_default_run_leaves_a_complete_run_dir(run_small):
     logged = summary(files[0])
     assert logged["run_id"] == record["wandb_run_id"]
     assert logged["exit_code"] == 0
-    assert logged["config"]["hydra"]["model"]["_target_"] == "hydratune.models.tiny_bert"
+    assert logged["config"]["hydra"]["model"]["_target_"] == "hydratune.groups.model.tiny_bert"
     assert logged["summary"]["eval_accuracy"] == metrics["eval_accuracy"]
 
 

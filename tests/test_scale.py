@@ -12,8 +12,8 @@ import time
 import pytest
 
 from conftest import FAST, REPO
-from hydratune.checkpoints import MARKER, latest_complete
-from hydratune.wandb_offline import summary
+from helpers.wandb_offline import summary
+from hydratune.runtime.checkpoints import MARKER, latest_complete
 
 pytestmark = pytest.mark.slow
 

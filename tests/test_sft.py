@@ -10,13 +10,12 @@ import pytest
 import torch
 
 from conftest import compose_config
-from hydratune.collators import completion_only, sft
-from hydratune.data import SFTData, alpaca, sft_files
 from hydratune.errors import ConfigError, DataError
-from hydratune.models import tiny_llama
+from hydratune.groups.data import SFTData, alpaca, sft_files
+from hydratune.groups.model import tiny_llama
+from hydratune.groups.trainer import device_defaults
+from hydratune.groups.trainer import sft as sft_trainer
 from hydratune.samples import sample_path
-from hydratune.trainers import device_defaults
-from hydratune.trainers import sft as sft_trainer
 
 TINY = {"hidden_size": 32, "intermediate_size": 64, "vocab_size": 600}
 EOS = "<|im_end|>"
@@ -52,7 +51,7 @@ def to_text(row: dict) -> str:
     return f"Q: {row['question']}\nA: {row['answer']}"
 
 
-def trainer_for(data: SFTData, collator, tmp_path, **args):
+def trainer_for(data: SFTData, loss_on, tmp_path, collator=None, **args):
     model, tokenizer = tiny_llama(data, **TINY)
     defaults = {
         "output_dir": str(tmp_path / "checkpoints"),
@@ -67,6 +66,8 @@ def trainer_for(data: SFTData, collator, tmp_path, **args):
     splits = data.tokenize(tokenizer)
     trainer = sft_trainer(
         args={**defaults, **args},
+        loss_on=loss_on,
+        data=data,
         model=model,
         tokenizer=tokenizer,
         train_dataset=splits["train"],
@@ -114,7 +115,7 @@ def files(write_rows):
 )
 def test_the_format_is_read_from_the_columns(files, rows, kind, columns):
     path = files([{**row, "source": "x"} for row in rows])
-    data = sft_files(path, path)
+    data = sft_files(train_files=path, eval_files=path)
     assert data.format == kind
     assert data.splits["train"].column_names == columns  # other columns dropped
     assert len(data.splits["eval"]) == len(rows)
@@ -122,7 +123,10 @@ def test_the_format_is_read_from_the_columns(files, rows, kind, columns):
 
 
 def test_demo_chat_is_shipped_conversations():
-    data = sft_files(sample_path("demo_chat/train.jsonl"), sample_path("demo_chat/eval.jsonl"))
+    data = sft_files(
+        train_files=sample_path("demo_chat/train.jsonl"),
+        eval_files=sample_path("demo_chat/eval.jsonl"),
+    )
     assert data.format == "messages"
     assert (len(data.splits["train"]), len(data.splits["eval"])) == (240, 40)
     texts = list(data.train_texts())
@@ -134,7 +138,7 @@ def test_alpaca_rows_become_prompt_and_completion(files):
         {"instruction": "Add the numbers.", "input": "2 and 3", "output": "5"},
         {"instruction": "Name a color.", "input": "", "output": "Blue."},
     ]
-    data = sft_files(files(rows), eval_size=1, formatting="alpaca")
+    data = sft_files(train_files=files(rows), eval_size=1, formatting="alpaca")
     assert data.format == "prompt_completion"
     with_input = alpaca(rows[0])
     assert with_input["prompt"].endswith(
@@ -150,29 +154,31 @@ def test_alpaca_rows_become_prompt_and_completion(files):
 
 def test_a_user_formatting_function_by_dotted_path(files):
     rows = [{"question": "Sky?", "answer": "Blue."}, {"question": "Grass?", "answer": "Green."}]
-    data = sft_files(files(rows), files(rows, "eval.jsonl"), formatting="test_sft.to_text")
+    data = sft_files(
+        train_files=files(rows), eval_files=files(rows, "eval.jsonl"), formatting="test_sft.to_text"
+    )
     assert data.format == "text"
     assert list(data.splits["train"]["text"]) == ["Q: Sky?\nA: Blue.", "Q: Grass?\nA: Green."]
 
 
 def test_bad_sft_data_fails_with_the_key_or_row(files):
     with pytest.raises(DataError, match=r"columns \['question'\]; SFT data needs 'messages'"):
-        sft_files(files([{"question": "q"}, {"question": "r"}]), eval_size=1)
+        sft_files(train_files=files([{"question": "q"}, {"question": "r"}]), eval_size=1)
     no_answer = [{"messages": [{"role": "user", "content": "hi"}]}] * 2
     with pytest.raises(DataError, match="Row 0 of the train split: 'messages' has no assistant"):
-        sft_files(files(no_answer), files(no_answer, "e.jsonl"))
+        sft_files(train_files=files(no_answer), eval_files=files(no_answer, "e.jsonl"))
     with pytest.raises(ConfigError, match="data.formatting='alpacca' is neither built in"):
-        sft_files(files(PAIRS), formatting="alpacca")
+        sft_files(train_files=files(PAIRS), formatting="alpacca")
     with pytest.raises(DataError, match=r"formatting=alpaca fails on row 0.*\['text'\].*'instr"):
-        sft_files(files(TEXTS), formatting="alpaca")
+        sft_files(train_files=files(TEXTS), formatting="alpaca")
 
 
 # Which tokens carry loss -------------------------------------------------------------------------
 
 
 def test_prompt_completion_loss_is_on_the_completion_and_eos_only(files, tmp_path):
-    data = sft_files(files(PAIRS), files(PAIRS, "eval.jsonl"))
-    trainer, tok = trainer_for(data, completion_only(), tmp_path)
+    data = sft_files(train_files=files(PAIRS), eval_files=files(PAIRS, "eval.jsonl"))
+    trainer, tok = trainer_for(data, "auto", tmp_path)
     assert trainer.args.completion_only_loss is True
     expected = [n_tokens(tok, row["completion"]) + 1 for row in PAIRS]  # + the EOS token
     whole = [
@@ -188,14 +194,14 @@ def test_prompt_completion_loss_is_on_the_completion_and_eos_only(files, tmp_pat
     ]
     assert tok.decode(completion) == PAIRS[0]["completion"] + EOS
 
-    # collator=sft with completion_only_loss=false: every token carries loss
-    full, _ = trainer_for(data, sft(), tmp_path, completion_only_loss=False)
+    # trainer.loss_on=null with completion_only_loss=false: every token carries loss
+    full, _ = trainer_for(data, None, tmp_path, completion_only_loss=False)
     assert loss_tokens(full) == [n_tokens(tok, r["prompt"] + r["completion"]) + 1 for r in PAIRS]
 
 
 def test_chat_loss_is_on_the_assistant_turns_only(files, tmp_path):
-    data = sft_files(files(CHATS), files(CHATS, "eval.jsonl"))
-    trainer, tok = trainer_for(data, completion_only(), tmp_path)
+    data = sft_files(train_files=files(CHATS), eval_files=files(CHATS, "eval.jsonl"))
+    trainer, tok = trainer_for(data, "auto", tmp_path)
     assert trainer.args.assistant_only_loss is True
     answers = [[m["content"] for m in row["messages"] if m["role"] == "assistant"] for row in CHATS]
     expected = [sum(n_tokens(tok, text) + 1 for text in row) for row in answers]  # + <|im_end|>
@@ -207,15 +213,15 @@ def test_chat_loss_is_on_the_assistant_turns_only(files, tmp_path):
     ]
     assert tok.decode(trained) == "".join(text + EOS for text in answers[0])
 
-    # collator=sft keeps trl's default for messages: the whole conversation
-    full, _ = trainer_for(data, sft(), tmp_path)
+    # trainer.loss_on=null keeps trl's default for messages: the whole conversation
+    full, _ = trainer_for(data, None, tmp_path)
     rendered = [tok.apply_chat_template(row["messages"], tokenize=False) for row in CHATS]
     assert loss_tokens(full) == [n_tokens(tok, text) for text in rendered]
 
 
 def test_text_loss_is_on_every_token(files, tmp_path):
-    data = sft_files(files(TEXTS), files(TEXTS, "eval.jsonl"))
-    trainer, tok = trainer_for(data, completion_only(), tmp_path)
+    data = sft_files(train_files=files(TEXTS), eval_files=files(TEXTS, "eval.jsonl"))
+    trainer, tok = trainer_for(data, "auto", tmp_path)
     expected = [n_tokens(tok, row["text"]) + 1 for row in TEXTS]
     assert loss_tokens(trainer) == expected
     assert predicted_tokens(trainer) == sum(expected) - len(TEXTS)  # the first is never predicted
@@ -224,11 +230,11 @@ def test_text_loss_is_on_every_token(files, tmp_path):
 def test_demo_chat_loss_token_count_is_fixed(tmp_path):
     """Regression value: the shipped sample, its tokenizer and the template are deterministic."""
     data = sft_files(
-        sample_path("demo_chat/train.jsonl"),
-        sample_path("demo_chat/eval.jsonl"),
+        train_files=sample_path("demo_chat/train.jsonl"),
+        eval_files=sample_path("demo_chat/eval.jsonl"),
         max_train_samples=32,
     )
-    trainer, tok = trainer_for(data, completion_only(), tmp_path)
+    trainer, tok = trainer_for(data, "auto", tmp_path)
     answers = [
         m["content"]
         for row in data.splits["train"]["messages"]
@@ -240,15 +246,15 @@ def test_demo_chat_loss_token_count_is_fixed(tmp_path):
 
 def test_packing_trains_on_cpu_and_keeps_every_loss_token(tmp_path):
     data = sft_files(
-        sample_path("demo_chat/train.jsonl"),
-        sample_path("demo_chat/eval.jsonl"),
+        train_files=sample_path("demo_chat/train.jsonl"),
+        eval_files=sample_path("demo_chat/eval.jsonl"),
         max_train_samples=64,
         max_eval_samples=8,
     )
-    plain, _ = trainer_for(data, completion_only(), tmp_path)
+    plain, _ = trainer_for(data, "auto", tmp_path)
     packed, _ = trainer_for(
         data,
-        completion_only(),
+        "auto",
         tmp_path,
         packing=True,
         max_length=256,
@@ -292,50 +298,53 @@ def test_precision_and_checkpointing_follow_the_device():
 def test_collators_that_do_not_fit_are_refused(files, tmp_path):
     from transformers import DataCollatorWithPadding
 
-    from hydratune.trainers import plain
+    from hydratune.groups.data import files as data_files
+    from hydratune.validate import check_data_fits_trainer
 
-    data = sft_files(files(TEXTS), files(TEXTS, "eval.jsonl"))
+    def demo_classification():
+        return data_files(train_files=sample_path("demo_sentiment/train.csv"))
+
+    data = sft_files(train_files=files(TEXTS), eval_files=files(TEXTS, "eval.jsonl"))
     model, tok = tiny_llama(data, **TINY)
-    with pytest.raises(
-        ConfigError, match="trainer=sft masks labels itself.*collator=completion_only"
-    ):
-        trainer_for(data, DataCollatorWithPadding(tok), tmp_path)
-    with pytest.raises(ConfigError, match="use them with trainer=sft"):
-        plain({}, model, tok, None, None, completion_only())
+    with pytest.raises(ConfigError, match="trainer=sft masks labels itself.*collator=none"):
+        trainer_for(data, "auto", tmp_path, DataCollatorWithPadding(tok))
     with pytest.raises(ConfigError, match="trainer=sft needs SFT data"):
-        sft_trainer({}, model, tok, data.splits["train"].rename_column("text", "sentence"), None)
+        check_data_fits_trainer(compose_config("trainer=sft").trainer, demo_classification())
+    with pytest.raises(ConfigError, match="This is SFT data .*: train it with trainer=sft"):
+        check_data_fits_trainer(compose_config().trainer, data)
 
 
 def test_trainer_sft_switches_the_defaults_unless_named():
     cfg = compose_config("trainer=sft")
-    assert cfg.trainer._target_ == "hydratune.trainers.sft"
-    assert cfg.model._target_ == "hydratune.models.tiny_llama"
+    assert cfg.trainer._target_ == "hydratune.groups.trainer.sft"
+    assert cfg.model._target_ == "hydratune.groups.model.tiny_llama"
     assert cfg.data.train_files.endswith("demo_chat/train.jsonl")
-    assert cfg.collator._target_ == "hydratune.collators.completion_only"
-    assert cfg.metrics._target_ == "hydratune.metrics.none"
+    assert cfg.collator._target_ == "hydratune.groups.collator.none"
+    assert cfg.trainer.loss_on == "auto"
+    assert cfg.metrics._target_ == "hydratune.groups.metrics.none"
     assert cfg.trainer.args.learning_rate == 5e-3  # tiny_llama's from-scratch rate
     assert cfg.trainer.args.eval_strategy == "epoch"  # shared with trainer=plain
-    named = compose_config("trainer=sft", "model=hf", "model.name_or_path=x", "collator=sft")
-    assert named.model._target_ == "hydratune.models.pretrained"
-    assert named.collator._target_ == "hydratune.collators.sft"
+    named = compose_config("trainer=sft", "model=hf", "model.name_or_path=x", "collator=padding")
+    assert named.model._target_ == "hydratune.groups.model.hf"
+    assert named.collator._target_ == "hydratune.groups.collator.padding"
     assert named.trainer.args.learning_rate == 5e-5  # a checkpoint's fine-tuning rate
     default = compose_config()
-    assert default.model._target_ == "hydratune.models.tiny_bert"
+    assert default.model._target_ == "hydratune.groups.model.tiny_bert"
     assert default.trainer.args.learning_rate == 2e-3  # tiny_bert's own rate still applies
 
 
 def test_model_hf_loads_a_causal_lm_for_sft_data(files, tmp_path):
     from transformers import LlamaForCausalLM
 
-    from hydratune.models import pretrained
+    from hydratune.groups.model import hf
 
-    data = sft_files(files(CHATS), files(CHATS, "eval.jsonl"))
+    data = sft_files(train_files=files(CHATS), eval_files=files(CHATS, "eval.jsonl"))
     model, tok = tiny_llama(data, **TINY)
     model.save_pretrained(tmp_path / "ckpt")
     tok.save_pretrained(tmp_path / "ckpt")
-    loaded, loaded_tok = pretrained(data, str(tmp_path / "ckpt"))
+    loaded, loaded_tok = hf(data, name_or_path=str(tmp_path / "ckpt"))
     assert isinstance(loaded, LlamaForCausalLM)
     assert loaded_tok.chat_template == tok.chat_template
     assert torch.equal(loaded.lm_head.weight, model.lm_head.weight)
     with pytest.raises(ConfigError, match="model.task='seq2seq'"):
-        pretrained(data, str(tmp_path / "ckpt"), task="seq2seq")
+        hf(data, name_or_path=str(tmp_path / "ckpt"), task="seq2seq")

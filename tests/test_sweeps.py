@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import FAST, REPO
-from hydratune.wandb_offline import summary
+from helpers.wandb_offline import summary
 from test_cli import run_script
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ OmegaConf resolvers that the shipped configs use, so composition and ``--cfg job
 
 from omegaconf import OmegaConf
 
-from hydratune.distributed import now
+from hydratune.runtime.distributed import now
 from hydratune.samples import sample_path
 
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hydratune.errors import ConfigError
-from hydratune.manifest import write_json
+from hydratune.record import write_json
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 256
@@ -27,8 +27,8 @@ def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
     model, tokenizer = build_model_skeleton(cfg.model, data)
     sample = data.head(SAMPLE_ROWS)
     collator = instantiate(cfg.collator, _partial_=True, _convert_="all")(tokenizer=tokenizer)
-    if hasattr(data, "format"):  # SFT data: SFTTrainer tokenizes and masks it itself
-        summary = sft_summary(data, sample, tokenizer, collator, cfg.trainer.args)
+    if data.kind == "causal_lm":  # SFT data: SFTTrainer tokenizes and masks it itself
+        summary = sft_summary(data, sample, tokenizer, cfg.trainer)
     else:
         summary = classification_summary(cfg, data, sample, tokenizer, collator, hooks)
         check_against_model(model, tokenizer, data)
@@ -52,11 +52,11 @@ def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dic
     }
 
 
-def sft_summary(data, sample, tokenizer, collator, trainer_args) -> dict:
+def sft_summary(data, sample, tokenizer, trainer) -> dict:
     """Rows, token lengths and the tokens that carry loss under the chosen mask, counted the
     way SFTTrainer builds rows: chat template (assistant turns), or prompt + completion + EOS."""
-    args = dict(trainer_args)
-    args.update(collator.sft_args(data.splits["train"].column_names) if collator else {})
+    args = dict(trainer.args)
+    args.update(data.loss_flags(trainer.get("loss_on")))
     max_length = args.get("max_length") or 1024
     counts = {
         name: [sft_row_tokens(row, data.format, tokenizer, args) for row in split]
@@ -167,7 +167,8 @@ def check_against_model(model, tokenizer, data) -> None:
             "use the checkpoint's own tokenizer (model.tokenizer_name_or_path=null)."
         )
     labels = getattr(config, "num_labels", None)
-    if labels is not None and hasattr(data, "label_names") and labels != data.num_labels:
+    classifies = data.kind in ("classification", "multilabel")
+    if labels is not None and classifies and labels != data.num_labels:
         raise ConfigError(f"The model has {labels} labels but the data {data.num_labels}.")
 
 

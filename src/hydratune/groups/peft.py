@@ -22,6 +22,7 @@ def none(model):
 
 def lora(
     model,
+    *,
     r: int = 16,
     lora_alpha: int = 32,
     lora_dropout: float = 0.05,
@@ -122,7 +123,7 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
         AutoTokenizer,
     )
 
-    from hydratune.hub import local_only
+    from hydratune.runtime.hub import local_only
 
     adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
     peft_config = PeftConfig.from_pretrained(adapter_dir)

@@ -1,4 +1,5 @@
-"""Compare runs: one row per run dir, the overrides that vary as columns, status and metrics.
+"""The comparison table: one row per run dir, the overrides that vary as columns, status and
+metrics.
 
 Reads only what each run wrote (``run.json``, ``metrics.json``, ``log_history.json``), so it
 works offline, on a sweep that is still running, and on sweeps where some jobs failed.
@@ -10,7 +11,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,6 @@ from hydratune.errors import HydratuneError
 # Trainer reports speed under eval_* too; it says nothing about the model.
 SPEED_SUFFIXES = ("_runtime", "_samples_per_second", "_steps_per_second")
 LOWER_IS_BETTER = ("loss", "perplexity", "error", "runtime")
-LINE_STYLES = ("-", "--", ":", "-.")
 RESERVED = ("run", "status", "error", "runtime_s", "started_at", "wandb_run_id", "run_dir")
 
 
@@ -35,8 +35,8 @@ class Comparison:
     seeds: list[str]  # varied seed overrides (column names)
     names: dict[str, str]  # override key -> column name
     constant: dict[str, str]  # overrides that every run shares
-    metric: str | None  # primary metric: sorts the table, is plotted
-    shown: list[str]  # columns printed
+    metric: str | None = None  # primary metric: sorts the table, is plotted
+    shown: tuple[str, ...] = ()  # columns printed
 
 
 def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comparison:
@@ -44,16 +44,17 @@ def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comp
     runs = find_runs(paths)
     base = _common_dir(runs)
     records = [load_run(run_dir, base) for run_dir in runs]
-    comparison = build_table(records)
-    comparison.metric = _column(comparison, metric) if metric else primary_metric(comparison.table)
-    sort_key = _column(comparison, sort) if sort else comparison.metric
+    built = build_table(records)
+    chosen_metric = _column(built, metric) if metric else primary_metric(built.table)
+    sort_key = _column(built, sort) if sort else chosen_metric
     if ascending is None:  # metrics best first; overrides and names in their natural order
-        is_metric = sort_key not in ("run", "status", "error", *comparison.names.values())
+        is_metric = sort_key not in ("run", "status", "error", *built.names.values())
         ascending = lower_is_better(sort_key) if is_metric and sort_key else True
-    comparison.table = sort_table(comparison.table, sort_key, ascending)
-    chosen = [_column(comparison, m) for m in metrics] if metrics else main_metrics(comparison)
-    comparison.shown = _shown_columns(comparison, chosen)
-    return comparison
+    sorted_ = replace(
+        built, table=sort_table(built.table, sort_key, ascending), metric=chosen_metric
+    )
+    chosen = [_column(sorted_, m) for m in metrics] if metrics else main_metrics(sorted_)
+    return replace(sorted_, shown=_shown_columns(sorted_, chosen))
 
 
 def find_runs(paths) -> list[Path]:
@@ -122,7 +123,7 @@ def build_table(records: list[dict]) -> Comparison:
     fixed = ["run", *names.values(), "status", "error"]
     table = table[fixed + metric_columns + list(RESERVED[3:])]
     params = [names[k] for k in varied if k not in seeds]
-    return Comparison(table, params, [names[k] for k in seeds], names, constant, None, [])
+    return Comparison(table, params, [names[k] for k in seeds], names, constant)
 
 
 def short_names(keys: list[str]) -> dict[str, str]:
@@ -216,6 +217,8 @@ def write(comparison: Comparison, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     csv, png = out_dir / "compare.csv", out_dir / "compare.png"
     comparison.table.to_csv(csv, index=False)
+    from hydratune.compare.plot import plot
+
     plot(comparison, png)
     return [csv, png]
 
@@ -225,207 +228,8 @@ def default_out_dir(paths) -> Path:
     return Path(paths[0]) if len(paths) == 1 else Path.cwd()
 
 
-def plot(comparison: Comparison, path: Path) -> None:
-    """The primary metric per varied parameter (seeds as mean and min-max), then loss curves."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    metric = comparison.metric
-    has_metric = metric is not None and comparison.table[metric].notna().any()
-    panels = (comparison.params or [None]) if has_metric else []
-    curves = _loss_curves(comparison)
-    cells = len(panels) + bool(curves)
-    ncols = max(1, min(cells, 3))
-    nrows = max(1, math.ceil(cells / ncols))
-    fig = Figure(figsize=(max(8, 5.5 * ncols), 0.6 + 5 * nrows), layout="constrained")
-    FigureCanvasAgg(fig)  # Agg: renders without a display and without pyplot's global state
-    grid = fig.add_gridspec(nrows, ncols)
-    for i, param in enumerate(panels):
-        _plot_metric(fig.add_subplot(grid[i // ncols, i % ncols]), comparison, param)
-    if curves:
-        row, col = divmod(len(panels), ncols)
-        _plot_curves(fig.add_subplot(grid[row, col:]), comparison, curves)
-    if not cells:
-        fig.text(0.5, 0.5, "No completed runs to plot", ha="center", va="center", fontsize=14)
-    fig.suptitle(_title(comparison), fontsize=13)
-    fig.savefig(path, dpi=110)
-
-
-def _plot_metric(ax, comparison: Comparison, param: str | None) -> None:
-    """x = values of ``param``; one series per setting of the other params; seeds aggregated."""
-    table = comparison.table
-    if param is None:  # only seeds vary: one point for all runs
-        table, param = table.assign(_all="all runs"), "_all"
-    values = _ordered_values(table[param])
-    others = [p for p in comparison.params if p != param]
-    groups = list(table.groupby(others, dropna=False)) if others else []
-    averaged = len(groups) > 4  # more series than one can tell apart: average over them
-    if averaged or not groups:
-        groups, others = [((), table)], []
-    for g, (key, group) in enumerate(groups):
-        offset = (g - (len(groups) - 1) / 2) * 0.5 / len(groups)  # side by side, not on top
-        color = f"C{g % 10}" if others else None
-        _plot_series(ax, comparison, group, param, values, offset, color)
-        if others:
-            label = _setting_label(dict(zip(others, _as_tuple(key), strict=True)))
-            ax.plot([], [], "o-", color=color, label=label)
-    ax.set_xticks(range(len(values)), [_tick_label(table, param, v, comparison) for v in values])
-    ax.set_xlim(-0.6, len(values) - 0.4)
-    ax.set_xlabel({name: key for key, name in comparison.names.items()}.get(param, ""))
-    better = "lower" if lower_is_better(comparison.metric) else "higher"
-    ax.set_ylabel(f"{comparison.metric} ({better} is better)")
-    ax.set_title(_metric_title(comparison, param, averaged), fontsize=10)
-    ax.grid(axis="y", alpha=0.3)
-    if others:  # below the panel: series legends inside would cover the points
-        _legend_below(ax, offset=58)
-
-
-def _plot_series(ax, comparison, group, param, values, offset, color) -> None:
-    """One series: a point per value of ``param``; without a colour, each its setting's."""
-    colors = _setting_colors(comparison)
-    xs, means = [], []
-    for x, value in enumerate(values):
-        runs = group.loc[group[param].map(_fmt) == _fmt(value), comparison.metric].dropna()
-        if not runs.empty:
-            # a lone series takes the loss curves' colour per setting, so the panels match
-            _plot_point(ax, x + offset, runs, color or colors.get((_fmt(value),), "C0"))
-            xs.append(x + offset)
-            means.append(runs.mean())
-    if len(xs) > 1 and _numeric(values):
-        ax.plot(xs, means, "-", color=color or "0.6", linewidth=1.5, zorder=2)
-
-
-def _metric_title(comparison: Comparison, param: str, averaged: bool) -> str:
-    metric = comparison.metric
-    over = ["seeds"] * bool(comparison.seeds) + ["other params"] * averaged
-    how = f"mean and min–max over {' and '.join(over)}" if over else "one run per point"
-    how += "" if averaged else "; dots: runs"
-    seeds = f"{comparison.seeds[0]}s" if comparison.seeds else "runs"
-    title = f"{metric} by {param}" if param != "_all" else f"{metric} over {seeds}"
-    return f"{title}\n({how})"
-
-
-def _legend_below(ax, offset: float, ncols: int = 1) -> None:
-    """A legend under the axes, ``offset`` points below them to clear tick and axis labels."""
-    from matplotlib.transforms import offset_copy
-
-    below = offset_copy(ax.transAxes, fig=ax.figure, y=-offset, units="points")
-    ax.legend(
-        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, ncols=ncols
-    )
-
-
-def _plot_point(ax, x: float, runs: pd.Series, color: str) -> None:
-    mean = runs.mean()
-    spread = [[mean - runs.min()], [runs.max() - mean]]
-    ax.errorbar([x], [mean], yerr=spread, fmt="o", color=color, capsize=5, markersize=7, zorder=4)
-    # single runs just left of the bar, so the min and max dots do not hide under its caps
-    ax.scatter([x - 0.07] * len(runs), runs, s=16, color=color, alpha=0.5, zorder=3)
-
-
-def _tick_label(table: pd.DataFrame, param: str, value, comparison: Comparison) -> str:
-    """The value, how many runs the point averages, and the runs missing from it (failed...)."""
-    metric = comparison.metric
-    rows = table[table[param].map(_fmt) == _fmt(value)]
-    missing = rows.loc[rows[metric].isna(), "status"].value_counts(sort=False)
-    counts = [f"n={rows[metric].notna().sum()}", *(f"{n} {s}" for s, n in missing.items())]
-    return f"{_fmt(value)}\n{', '.join(counts)}"
-
-
-def _setting_colors(comparison: Comparison) -> dict:
-    """One colour per setting of the non-seed params, shared by the metric and loss panels."""
-    params = comparison.params
-    table = comparison.table.sort_values(params, kind="stable") if params else comparison.table
-    settings = dict.fromkeys(_setting(row, params) for _, row in table.iterrows())
-    if len(settings) <= 10:
-        return {setting: f"C{i}" for i, setting in enumerate(settings)}
-    from matplotlib import colormaps
-
-    palette = colormaps["tab20"].colors  # past 10 settings the default cycle would repeat
-    return {setting: palette[i % 20] for i, setting in enumerate(settings)}
-
-
-def _plot_curves(ax, comparison: Comparison, curves: dict) -> None:
-    """Training loss per run: colour = setting of the non-seed params, line style = seed."""
-    from matplotlib.ticker import MaxNLocator
-
-    params, seeds = comparison.params, comparison.seeds
-    colors = _setting_colors(comparison)
-    seed_values = sorted({_setting(row, seeds) for row, _, _ in curves.values()})
-    # with both varying, a run is its colour plus its line style: one entry per setting and seed
-    shared_legend = bool(params and seeds)
-    for run, (row, steps, losses) in curves.items():
-        style = LINE_STYLES[seed_values.index(_setting(row, seeds)) % len(LINE_STYLES)]
-        color = colors[_setting(row, params)] if params else None  # only seeds: one colour each
-        label = None if shared_legend else (_setting_label(row[params + seeds]) or run)
-        ax.plot(steps, losses, style, color=color, linewidth=1.6, label=label)
-    if shared_legend:
-        _legend_entries(ax, params, colors.items(), "color")
-        if len(seed_values) <= len(LINE_STYLES):
-            _legend_entries(ax, seeds, zip(seed_values, LINE_STYLES, strict=False), "linestyle")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Training loss per run (log_history.json)", fontsize=10)
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
-    ax.grid(alpha=0.3)
-    entries = len(ax.get_legend_handles_labels()[0])
-    if entries <= 5:
-        ax.legend(fontsize=8, loc="best")
-    else:  # below the panel: a long legend inside would cover the curves
-        _legend_below(ax, offset=40, ncols=math.ceil(entries / 8))
-
-
-def _legend_entries(ax, columns: list[str], items, prop: str) -> None:
-    """Legend-only lines: one per setting (``color``) or per seed (``linestyle``)."""
-    for values, value in items:
-        style = {"color": "0.3", "linestyle": "-", prop: value}
-        ax.plot([], [], **style, label=_setting_label(dict(zip(columns, values, strict=True))))
-
-
-def _loss_curves(comparison: Comparison) -> dict:
-    """run -> (row, steps, losses), ordered by setting then seed so legends read in order."""
-    columns = comparison.params + comparison.seeds
-    table = comparison.table.sort_values(columns, kind="stable") if columns else comparison.table
-    curves = {}
-    for _, row in table.iterrows():
-        history = _read_json(Path(row["run_dir"]) / "log_history.json") or []
-        points = [
-            (e["step"], e["loss"]) for e in history if "step" in e and _is_number(e.get("loss"))
-        ]
-        if points:
-            curves[row["run"]] = (row, *zip(*points, strict=True))
-    return curves
-
-
-def _title(comparison: Comparison) -> str:
-    table = comparison.table
-    counts = ", ".join(f"{n} {s}" for s, n in table["status"].value_counts(sort=False).items())
-    varied = ", ".join(comparison.params + comparison.seeds) or "nothing"
-    return f"{_n_runs(len(table))} ({counts}); varied: {varied}"
-
-
 def _n_runs(n: int) -> str:
     return f"{n} run" if n == 1 else f"{n} runs"
-
-
-def _setting(row, params) -> tuple:
-    return tuple(_fmt(row[p]) for p in params)
-
-
-def _setting_label(values) -> str:
-    """``{"learning_rate": 0.001, "seed": 1}`` (or a row) -> ``learning_rate=0.001, seed=1``."""
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
-
-
-def _ordered_values(column: pd.Series) -> list:
-    values = list(dict.fromkeys(column.tolist()))
-    if _numeric(values):
-        return sorted(values, key=lambda v: (_missing(v), 0 if _missing(v) else v))
-    return sorted(values, key=_fmt)
-
-
-def _numeric(values) -> bool:
-    return all(_is_number(v) for v in values if not _missing(v))
 
 
 def _fmt(value) -> str:

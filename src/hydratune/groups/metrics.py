@@ -57,12 +57,12 @@ class MultiLabelMetrics:
         return multilabel_scores(logits, labels, self.threshold)
 
 
-def classification(data=None, average: str = "auto") -> ClassificationMetrics:
+def classification(data=None, *, average: str = "auto") -> ClassificationMetrics:
     """Accuracy, F1, precision, recall (binary for 2 classes, else macro) and AUROC."""
-    return ClassificationMetrics(getattr(data, "label_names", None), average)
+    return ClassificationMetrics(data.label_names if data is not None else None, average)
 
 
-def multilabel(data=None, threshold: float = 0.5) -> MultiLabelMetrics:
+def multilabel(data=None, *, threshold: float = 0.5) -> MultiLabelMetrics:
     """Micro/macro F1, micro precision/recall, exact match and macro AUROC over labels."""
     return MultiLabelMetrics(threshold)
 

@@ -24,33 +24,31 @@ from hydratune.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def model_loss(data=None):
+def default(data):
     """The loss the model's head defines, normalised over the accumulated batch.
 
     Classification heads get cross-entropy (single-label) or BCE (multi-label), the same losses
     transformers' heads compute, but GA-correct. Other models (causal LMs) keep their own
     loss, which already divides by ``num_items_in_batch``.
     """
-    if not hasattr(data, "label_names"):
-        return None
-    return bce_loss if data.multi_label else cross_entropy_loss
+    return {"classification": cross_entropy_loss, "multilabel": bce_loss}.get(data.kind)
 
 
-def weighted_ce(data, class_weights: Sequence[float] | str = "auto"):
+def weighted_ce(data, *, class_weights: Sequence[float] | str = "auto"):
     """Cross-entropy with one weight per class (``auto`` = inverse frequency in train)."""
     weights = class_weight_tensor(class_weights, data)
     return functools.partial(cross_entropy_loss, class_weights=weights)
 
 
-def focal(data, gamma: float = 2.0, class_weights: Sequence[float] | str | None = None):
+def focal(data, *, gamma: float = 2.0, class_weights: Sequence[float] | str | None = None):
     """Focal loss: down-weights easy examples by ``(1 - p_true) ** gamma``."""
     weights = class_weight_tensor(class_weights, data) if class_weights is not None else None
     return functools.partial(focal_loss, gamma=gamma, class_weights=weights)
 
 
-def bce(data, pos_weight: Sequence[float] | str | None = None):
+def bce(data, *, pos_weight: Sequence[float] | str | None = None):
     """Multi-label binary cross-entropy over sigmoid outputs (``pos_weight`` per label)."""
-    if not getattr(data, "multi_label", False):
+    if data.kind != "multilabel":
         raise ConfigError(
             "loss=bce is for multi-label data (label column of lists); this data has one "
             "class per row: use loss=default or loss=weighted_ce."
@@ -102,7 +100,7 @@ def class_weight_tensor(
     if weights == "auto":
         counts = data.label_counts()
         total, k = sum(counts), len(counts)
-        if data.multi_label:  # pos_weight: negatives per positive, per label
+        if data.kind == "multilabel":  # pos_weight: negatives per positive, per label
             values = [(total_rows(data) - c) / max(c, 1) for c in counts]
         else:
             values = [total / (k * max(c, 1)) for c in counts]

@@ -1,14 +1,14 @@
 """The ``model`` group: builders that return ``(model, tokenizer)``.
 
-Each builder takes the :class:`~hydratune.data.TaskData` so labels (and, for the offline
-tiny models, the tokenizer's training texts) come from the data, never from the config.
+Each builder takes the data object (``hydratune.groups.data``) so labels (and, for the offline
+tiny models, the tokenizer's training texts) come from the data, never from the config; the
+head follows the data's ``kind``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections import Counter
-from collections.abc import Iterable
+from typing import Literal
 
 import torch
 from transformers import (
@@ -16,25 +16,17 @@ from transformers import (
     AutoTokenizer,
     BertConfig,
     BertForSequenceClassification,
-    PreTrainedTokenizerFast,
 )
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from hydratune.data import TaskData
 from hydratune.errors import ConfigError
-from hydratune.hub import explain_unreachable, local_only
-
-BERT_SPECIALS = {
-    "pad_token": "[PAD]",
-    "unk_token": "[UNK]",
-    "cls_token": "[CLS]",
-    "sep_token": "[SEP]",
-    "mask_token": "[MASK]",
-}
+from hydratune.runtime.hub import explain_unreachable, local_only
+from hydratune.tokenizers import train_byte_bpe, train_wordpiece
 
 
 def tiny_bert(
-    data: TaskData,
+    data,
+    *,
     vocab_size: int = 2000,
     hidden_size: int = 64,
     num_hidden_layers: int = 2,
@@ -62,60 +54,17 @@ def tiny_bert(
     return BertForSequenceClassification(config), tokenizer
 
 
-def train_wordpiece(
-    texts: Iterable[str], vocab_size: int, lowercase: bool = True, model_max_length: int = 512
-) -> PreTrainedTokenizerFast:
-    """A BERT-style WordPiece tokenizer whose vocabulary is learned from ``texts``.
-
-    The vocabulary is every character (alone and as a ``##`` continuation) plus the most
-    frequent words, ties broken alphabetically. The Rust WordPieceTrainer breaks ties in a
-    different order each process, which would change the tokenizer's fingerprint and defeat
-    datasets' cache on every run; this one is identical for identical data.
-    """
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import WordPiece
-
-    normalizer = normalizers.BertNormalizer(lowercase=lowercase)
-    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    vocab = wordpiece_vocab(texts, vocab_size, normalizer, pre_tokenizer)
-    tok = Tokenizer(WordPiece(vocab, unk_token=BERT_SPECIALS["unk_token"]))
-    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        model_max_length=model_max_length,
-        model_input_names=["input_ids", "token_type_ids", "attention_mask"],  # pairs need types
-        **BERT_SPECIALS,
-    )
-
-
-def wordpiece_vocab(texts: Iterable[str], vocab_size: int, normalizer, pre_tokenizer) -> dict:
-    words: Counter[str] = Counter()
-    for text in texts:
-        pieces = pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text))
-        words.update(word for word, _ in pieces)
-    chars = sorted({c for word in words for c in word})
-    tokens = list(BERT_SPECIALS.values()) + chars + [f"##{c}" for c in chars]
-    known = set(tokens)
-    frequent = sorted(words, key=lambda w: (-words[w], w))
-    tokens += [w for w in frequent if w not in known][: max(0, vocab_size - len(tokens))]
-    return {token: i for i, token in enumerate(tokens)}
-
-
-def pretrained(
-    data: TaskData,
+def hf(
+    data,
+    load_weights: bool = True,
+    *,
     name_or_path: str,
     tokenizer_name_or_path: str | None = None,
     revision: str | None = None,
     trust_remote_code: bool = False,
     ignore_mismatched_sizes: bool = False,
-    task: str = "auto",
+    task: Literal["auto", "sequence_classification", "causal_lm"] = "auto",
     use_safetensors: bool = True,
-    load_weights: bool = True,
 ):
     """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
 
@@ -167,7 +116,7 @@ def _is_dir(path: str) -> bool:
 SPEC_FILE = "hydratune_module.json"
 
 
-def custom(data: TaskData, module: dict, vocab_size: int = 2000, lowercase: bool = True):
+def custom(data, *, module: dict, vocab_size: int = 2000, lowercase: bool = True):
     """Any ``torch.nn.Module`` by ``_target_``, with a WordPiece tokenizer trained offline.
 
     The module is built with ``vocab_size`` and ``num_labels`` from the tokenizer and data; its
@@ -250,28 +199,13 @@ class BagOfEmbeddings(torch.nn.Module):
 # Causal language models (trainer=sft) ----------------------------------------------------------
 
 TASKS = ("sequence_classification", "causal_lm")  # model.task for model=hf; auto = from the data
-
-LLAMA_SPECIALS = {"pad_token": "<|pad|>", "eos_token": "<|im_end|>"}  # eos also ends each turn
-TURN_START = "<|im_start|>"
-
-# ChatML. Assistant turns, with their end-of-turn token, sit inside {% generation %} so that
-# apply_chat_template(return_assistant_tokens_mask=True) can mark them: assistant-only loss.
-CHAT_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{%- if message['role'] == 'assistant' %}"
-    "{{- '<|im_start|>assistant\\n' }}"
-    "{%- generation %}{{- message['content'] + '<|im_end|>' }}{%- endgeneration %}"
-    "{{- '\\n' }}"
-    "{%- else %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
-)
+AUTO_TASK = {"classification": "sequence_classification", "multilabel": "sequence_classification",
+             "causal_lm": "causal_lm"}  # data kind -> model.task  # fmt: skip
 
 
 def tiny_llama(
     data,
+    *,
     vocab_size: int = 2000,
     hidden_size: int = 64,
     num_hidden_layers: int = 2,
@@ -301,37 +235,12 @@ def tiny_llama(
     return LlamaForCausalLM(config), tokenizer
 
 
-def train_byte_bpe(
-    texts: Iterable[str], vocab_size: int, model_max_length: int = 512
-) -> PreTrainedTokenizerFast:
-    """A GPT-2-style byte-level BPE tokenizer learned from ``texts``: any text encodes (no
-    unknown token), and identical data gives an identical tokenizer (datasets' cache hits)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=[LLAMA_SPECIALS["pad_token"], TURN_START, LLAMA_SPECIALS["eos_token"]],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        model_max_length=model_max_length,
-        chat_template=CHAT_TEMPLATE,
-        **LLAMA_SPECIALS,
-    )
-
-
 def model_class(task: str, data) -> tuple[type, dict]:
     """The Auto class for ``task`` and the keyword arguments that size its head."""
     from transformers import AutoModelForCausalLM
 
     if task == "auto":
-        task = getattr(data, "task", "sequence_classification")
+        task = AUTO_TASK[data.kind]
     if task == "causal_lm":
         return AutoModelForCausalLM, {}
     if task == "sequence_classification":

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydratune.manifest import redact_overrides
+from hydratune.redact import redact_overrides
 
 _INHERITED_SERVICE = os.environ.get("WANDB_SERVICE")  # set before this process used W&B
 
@@ -47,17 +47,26 @@ class WandbTracker:
         self.run.finish(exit_code=exit_code)
 
 
-def no_tracking(**_) -> NoTracker:
-    return NoTracker()
-
-
-def wandb_run(
+def none(
     run_dir: str,
     config: dict,
     default_name: str,
     default_group: str | None = None,
     default_job_type: str | None = None,
     resume_id: str | None = None,
+) -> NoTracker:
+    """``logger=none``: no tracker; run.json and metrics.json are still written."""
+    return NoTracker()
+
+
+def wandb(
+    run_dir: str,
+    config: dict,
+    default_name: str,
+    default_group: str | None = None,
+    default_job_type: str | None = None,
+    resume_id: str | None = None,
+    *,
     project: str = "hydratune",
     entity: str | None = None,
     mode: str = "offline",

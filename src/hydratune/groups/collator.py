@@ -1,0 +1,54 @@
+"""The ``collator`` group: batch collators, built with the tokenizer at run time.
+
+Which tokens of SFT data carry loss is not a collator's choice here: trl 1.x masks labels while
+it prepares the data, so that is ``trainer.loss_on`` (conf/trainer/sft.yaml).
+"""
+
+from __future__ import annotations
+
+from transformers import (
+    DataCollatorForLanguageModeling,
+    DataCollatorForSeq2Seq,
+    DataCollatorWithPadding,
+    DefaultDataCollator,
+)
+
+
+def padding(tokenizer, *, pad_to_multiple_of: int | None = None) -> DataCollatorWithPadding:
+    """Pad each batch to its longest row (dynamic padding: the fast default)."""
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
+
+
+def default(tokenizer=None) -> DefaultDataCollator:
+    """Stack rows as they are: needs rows of equal length (``data.pad_to_max_length=true``)."""
+    return DefaultDataCollator()
+
+
+def seq2seq(
+    tokenizer, *, pad_to_multiple_of: int | None = None, label_pad_token_id: int = -100
+) -> DataCollatorForSeq2Seq:
+    """Pad inputs and token-level ``labels`` (padded labels are ignored by the loss)."""
+    return DataCollatorForSeq2Seq(
+        tokenizer, pad_to_multiple_of=pad_to_multiple_of, label_pad_token_id=label_pad_token_id
+    )
+
+
+def lm(
+    tokenizer,
+    *,
+    mlm: bool = False,
+    mlm_probability: float = 0.15,
+    pad_to_multiple_of: int | None = None,
+) -> DataCollatorForLanguageModeling:
+    """Language-modelling labels from the inputs: causal (``mlm=false``) or masked."""
+    if tokenizer.pad_token is None:  # causal LM tokenizers often have none; padding needs one
+        tokenizer.pad_token = tokenizer.eos_token
+    return DataCollatorForLanguageModeling(
+        tokenizer, mlm=mlm, mlm_probability=mlm_probability, pad_to_multiple_of=pad_to_multiple_of
+    )
+
+
+def none(tokenizer=None) -> None:
+    """No collator of ours: the trainer builds its own (SFTTrainer pads, or packs padding-free,
+    after masking the labels itself; plain Trainer falls back to DataCollatorWithPadding)."""
+    return None

@@ -1,0 +1,109 @@
+"""The ``data`` group: one builder per option of ``conf/data/``.
+
+Builders read raw splits (:mod:`.readers`) and hand them to the task's module, which checks and
+shapes them: :mod:`.classification` (text + labels), :mod:`.sft` (chats, prompt/completion,
+text). Every result says its ``kind``; the rest of the run dispatches on it.
+
+The options every classification source shares (columns, lengths, sampling, held-out split) are
+declared once, as the keyword-only parameters of :func:`classification_splits`; the builders take
+them as ``**options`` and advertise them in their signatures, so validation checks them too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Sequence
+
+from hydratune.groups.data.classification import (
+    LABELS,
+    ClassificationData,
+    classification_splits,
+)
+from hydratune.groups.data.formatting import FORMATTERS, alpaca, formatting_function
+from hydratune.groups.data.readers import read_hub_splits, read_split_files
+from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format, sft_splits
+
+__all__ = [
+    "FORMATTERS", "LABELS", "SFT_FORMATS", "ClassificationData", "SFTData", "alpaca",
+    "files", "formatting_function", "hub", "sft_files", "sft_format",
+]  # fmt: skip
+
+
+def with_options_of(shared):
+    """Give ``builder(..., **options)`` the signature of its own parameters plus the
+    keyword-only parameters of ``shared`` (what it forwards ``**options`` to)."""
+
+    def decorate(builder):
+        own = [
+            p for p in inspect.signature(builder).parameters.values() if p.kind is not p.VAR_KEYWORD
+        ]
+        extra = [
+            p for p in inspect.signature(shared).parameters.values() if p.kind is p.KEYWORD_ONLY
+        ]
+        builder.__signature__ = inspect.Signature(own + extra)
+        builder.__annotations__ = {
+            **typing.get_type_hints(shared),
+            **typing.get_type_hints(builder),
+        }
+        return builder
+
+    return decorate
+
+
+@with_options_of(classification_splits)
+def files(
+    *,
+    train_files: str | Sequence[str],
+    eval_files: str | Sequence[str] | None = None,
+    test_files: str | Sequence[str] | None = None,
+    read_options: dict | None = None,
+    **options,
+) -> ClassificationData:
+    """Local csv, tsv, json, jsonl or parquet files; the reader is picked by extension."""
+    given = {"train": train_files, "eval": eval_files, "test": test_files}
+    return classification_splits(read_split_files(given, read_options), **options)
+
+
+@with_options_of(classification_splits)
+def hub(
+    *,
+    path: str,
+    name: str | None = None,
+    train_split: str = "train",
+    eval_split: str | None = "validation",
+    test_split: str | None = None,
+    revision: str | None = None,
+    **options,
+) -> ClassificationData:
+    """A dataset by hub id (or a local dataset directory), with its split names."""
+    wanted = {"train": train_split, "eval": eval_split, "test": test_split}
+    return classification_splits(read_hub_splits(path, name, revision, wanted), **options)
+
+
+def sft_files(
+    *,
+    train_files: str | Sequence[str],
+    eval_files: str | Sequence[str] | None = None,
+    test_files: str | Sequence[str] | None = None,
+    formatting: str | None = None,
+    max_train_samples: int | None = None,
+    max_eval_samples: int | None = None,
+    eval_size: float = 0.1,
+    seed: int = 42,
+    read_options: dict | None = None,
+) -> SFTData:
+    """Local SFT data (json, jsonl, parquet, csv) whose format is read from its columns.
+
+    ``formatting`` (a built-in name such as ``alpaca``, or ``my_pkg.module.function``) maps each
+    row to a text (``str``) or to a dict in one of the formats before anything else happens.
+    """
+    given = {"train": train_files, "eval": eval_files, "test": test_files}
+    return sft_splits(
+        read_split_files(given, read_options),
+        formatting=formatting,
+        eval_size=eval_size,
+        seed=seed,
+        max_train_samples=max_train_samples,
+        max_eval_samples=max_eval_samples,
+    )

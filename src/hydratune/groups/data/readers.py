@@ -1,0 +1,154 @@
+"""Raw splits from local files or the hub, and the split handling every task shares.
+
+Readers return plain ``datasets.Dataset`` splits named ``train``, ``eval`` and ``test``; the
+task modules (:mod:`.classification`, :mod:`.sft`) check and shape them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import datasets
+from datasets import Dataset, DatasetDict
+
+from hydratune.errors import ConfigError, DataError
+from hydratune.runtime.hub import hub_reachable
+
+SPLITS = ("train", "eval", "test")
+_READERS = {
+    ".csv": ("csv", {}),
+    # GLUE-style TSV files contain bare quote characters, so quotes are not special.
+    ".tsv": ("csv", {"delimiter": "\t", "quoting": 3}),
+    ".json": ("json", {}),
+    ".jsonl": ("json", {}),
+    ".parquet": ("parquet", {}),
+}
+
+
+def read_split_files(files: dict, read_options: dict | None) -> dict[str, Dataset]:
+    """``{"train": paths, "eval": paths or None, ...}`` -> the splits that were given."""
+    return {
+        name: read_files(name, paths, read_options or {}) for name, paths in files.items() if paths
+    }
+
+
+def read_hub_splits(
+    path: str, name: str | None, revision: str | None, wanted: dict[str, str | None]
+) -> dict[str, Dataset]:
+    """``wanted`` maps our split names to the dataset's (``{"eval": "validation"}``)."""
+    if not Path(path).exists() and not hub_reachable():
+        datasets.config.HF_HUB_OFFLINE = True  # use the local cache only; fail fast without it
+    try:
+        loaded = load_dataset_dict(path, name, revision)
+    except Exception as err:  # datasets raises many types; the message is what matters
+        raise DataError(
+            f"Could not load dataset {path!r} (config {name!r}): {err}. Offline, only a local "
+            "directory or a dataset already in the Hugging Face cache can be loaded; "
+            "use data=files for local files."
+        ) from err
+    missing = [split for split in wanted.values() if split and split not in loaded]
+    if missing:
+        raise DataError(
+            f"Dataset {path!r} has no split {missing}; its splits are {list(loaded)}. "
+            "Set data.train_split / data.eval_split / data.test_split."
+        )
+    return {key: loaded[split] for key, split in wanted.items() if split}
+
+
+def load_dataset_dict(path: str, name: str | None, revision: str | None) -> DatasetDict:
+    """``load_dataset``, or ``load_from_disk`` for a directory written by ``save_to_disk``."""
+    saved = Path(path)
+    if (saved / "dataset_dict.json").exists():
+        return datasets.load_from_disk(path)
+    if (saved / "state.json").exists():  # a single Dataset: it is the train split
+        return DatasetDict({"train": datasets.load_from_disk(path)})
+    return datasets.load_dataset(path, name, revision=revision)
+
+
+def read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Dataset:
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    for path in paths:
+        if not Path(path).is_file():
+            raise DataError(f"data.{split}_files: file not found: {path}")
+    suffixes = {Path(p).suffix.lower() for p in paths}
+    if len(suffixes) != 1 or next(iter(suffixes)) not in _READERS:
+        raise DataError(
+            f"data.{split}_files: cannot read {sorted(suffixes)} files together; "
+            f"use one of {sorted(_READERS)} per split."
+        )
+    builder, options = _READERS[suffixes.pop()]
+    try:
+        return datasets.load_dataset(
+            builder, data_files={split: paths}, split=split, **{**options, **read_options}
+        )
+    except Exception as err:
+        if "corresponds to no data" in str(err):  # datasets' words for a split with no rows
+            message = f"The {split} split is empty ({paths}): give it at least one row."
+            raise DataError(message) from None
+        undecodable = _first_undecodable_line(paths)
+        if undecodable:
+            path, line = undecodable
+            raise DataError(
+                f"data.{split}_files: {path} line {line} is not valid UTF-8. Re-save the file "
+                "as UTF-8, or for csv/tsv pass its encoding: +data.read_options.encoding=latin-1"
+            ) from err
+        raise DataError(f"data.{split}_files: could not read {paths}: {err}") from err
+
+
+def _first_undecodable_line(paths: list[str]) -> tuple[str, int] | None:
+    """Where a read failed, find the line that is not UTF-8 (only on this error path)."""
+    for path in paths:
+        with open(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return path, number
+    return None
+
+
+def check_not_empty(split_name: str, split: Dataset) -> None:
+    if len(split) == 0:
+        raise DataError(f"The {split_name} split is empty: give it at least one row.")
+
+
+def check_columns(split_name: str, split: Dataset, columns: list[str | None]) -> None:
+    check_not_empty(split_name, split)
+    for column in columns:
+        if column and column not in split.column_names:
+            raise DataError(
+                f"Column {column!r} not in the {split_name} split; its columns are "
+                f"{split.column_names}. Set data.text_column / data.label_column."
+            )
+
+
+def split_and_trim(
+    splits: dict[str, Dataset],
+    eval_size: float,
+    seed: int,
+    max_train_samples: int | None,
+    max_eval_samples: int | None,
+) -> dict[str, Dataset]:
+    """Hold out a seeded eval split when none was given, then keep the first N rows."""
+    if "eval" not in splits:
+        splits = split_off_eval(splits, eval_size, seed)
+    splits["train"] = first_rows(splits["train"], max_train_samples)
+    splits["eval"] = first_rows(splits["eval"], max_eval_samples)
+    return splits
+
+
+def split_off_eval(splits: dict[str, Dataset], eval_size: float, seed: int) -> dict:
+    if not 0 < eval_size < len(splits["train"]):
+        raise ConfigError(f"data.eval_size={eval_size} must be a fraction in (0, 1) or a count.")
+    parts = splits["train"].train_test_split(test_size=eval_size, seed=seed)
+    return {**splits, "train": parts["train"], "eval": parts["test"]}
+
+
+def first_rows(split: Dataset, limit: int | None) -> Dataset:
+    return split.select(range(min(limit, len(split)))) if limit else split
+
+
+def head(splits: DatasetDict, rows: int) -> DatasetDict:
+    """The first ``rows`` rows of each split (dry runs, previews)."""
+    return DatasetDict({name: first_rows(split, rows) for name, split in splits.items()})

@@ -1,0 +1,146 @@
+"""The ``trainer`` group: a configured ``transformers.Trainer`` or ``trl.SFTTrainer`` from
+built objects.
+
+``args`` are the fields of the trainer class's arguments dataclass (``TrainingArguments`` for
+``Trainer``, ``trl.SFTConfig`` for ``SFTTrainer``), exactly as the libraries name them. ``cls``
+names the trainer class, so a user's subclass (``trainer.cls=my_pkg.CustomTrainer``) is built
+with the library's own keyword names and its arguments are checked like ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from hydratune.errors import ConfigError
+
+# Which data kinds each trainer family trains, and its arguments dataclass: found from the
+# trainer class's MRO, so subclasses inherit both.
+_FAMILIES = (  # (trainer class, arguments class, data kinds), most specific first
+    ("trl.SFTTrainer", "trl.SFTConfig", ("causal_lm",)),
+    ("transformers.Trainer", "transformers.TrainingArguments", ("classification", "multilabel")),
+)
+
+
+def plain(
+    data,
+    model,
+    tokenizer,
+    train_dataset,
+    eval_dataset,
+    data_collator,
+    compute_loss_func: Callable | None = None,
+    compute_metrics: Callable | None = None,
+    callbacks: list | None = None,
+    *,
+    args: dict,
+    cls: str = "transformers.Trainer",
+):
+    """``transformers.Trainer`` (or ``cls``, built with the library's own keyword names) for
+    classification or any module with a loss; ``args`` become the class's arguments dataclass."""
+    trainer_cls = trainer_class(cls)
+    return trainer_cls(
+        model=model,
+        args=arguments_class(trainer_cls)(**args),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        data_collator=data_collator,
+        compute_loss_func=compute_loss_func,
+        compute_metrics=compute_metrics,
+        callbacks=callbacks,
+    )
+
+
+def sft(
+    data,
+    model,
+    tokenizer,
+    train_dataset,
+    eval_dataset,
+    data_collator=None,
+    compute_loss_func: Callable | None = None,
+    compute_metrics: Callable | None = None,
+    callbacks: list | None = None,
+    *,
+    args: dict,
+    loss_on: Literal["auto", "completion", "assistant", "all"] | None = "auto",
+    cls: str = "trl.SFTTrainer",
+):
+    """``trl.SFTTrainer`` (or ``cls``) on SFT data: it applies the chat template, adds EOS,
+    tokenizes, masks the labels, packs, and builds its own collator (``collator=none``).
+
+    ``loss_on`` says which tokens carry loss (:meth:`~hydratune.groups.data.SFTData.loss_flags`);
+    ``bf16`` and ``activation_checkpointing`` left null follow the device
+    (:func:`device_defaults`).
+    """
+    if data_collator is not None and type(data_collator).__module__.startswith("transformers."):
+        raise ConfigError(
+            f"trainer=sft masks labels itself and builds its own collator, so "
+            f"{type(data_collator).__name__} does not fit: use collator=none and choose the "
+            "tokens with loss by trainer.loss_on=auto|completion|assistant|all."
+        )
+    args = device_defaults({**args, **data.loss_flags(loss_on)})
+    return plain(
+        data, model, tokenizer, train_dataset, eval_dataset, data_collator,
+        compute_loss_func, compute_metrics, callbacks, args=args, cls=cls,
+    )  # fmt: skip
+
+
+def device_defaults(args: dict) -> dict:
+    """Fill ``bf16`` and ``activation_checkpointing`` left null from the device: on with a CUDA
+    GPU (bf16 where it supports it), off on CPU, where SFTConfig's own defaults (both on) fail.
+
+    ``activation_checkpointing`` is transformers 5's name; SFTConfig's ``gradient_checkpointing``
+    (default true) is its deprecated alias and follows it.
+    """
+    import torch
+
+    gpu = torch.cuda.is_available()
+    filled = dict(args)
+    if filled.get("bf16") is None:
+        filled["bf16"] = gpu and torch.cuda.is_bf16_supported() and not filled.get("fp16")
+    if (
+        filled.get("activation_checkpointing") is None
+        and filled.get("gradient_checkpointing") is None
+    ):
+        filled.pop("gradient_checkpointing", None)
+        filled["activation_checkpointing"] = gpu
+    return filled
+
+
+def trainer_class(path: str) -> type:
+    """The class ``trainer.cls`` names; it must be a ``transformers.Trainer``."""
+    from hydra.utils import get_class
+    from transformers import Trainer
+
+    try:
+        found = get_class(path)
+    except Exception as err:  # Hydra wraps import errors in several types
+        raise ConfigError(f"trainer.cls={path!r} cannot be imported: {err}") from None
+    if not issubclass(found, Trainer):
+        raise ConfigError(
+            f"trainer.cls={path!r} is not a subclass of transformers.Trainer (or trl.SFTTrainer)."
+        )
+    return found
+
+
+def arguments_class(trainer_cls: type) -> type:
+    """The arguments dataclass of a trainer class (its family's: SFTConfig for SFTTrainer)."""
+    return _locate(_family(trainer_cls)[1])
+
+
+def data_kinds(trainer_cls: type) -> tuple[str, ...]:
+    """The data kinds a trainer class trains."""
+    return _family(trainer_cls)[2]
+
+
+def _family(trainer_cls: type) -> tuple:
+    names = {f"{c.__module__.split('.')[0]}.{c.__name__}" for c in trainer_cls.__mro__}
+    return next(family for family in _FAMILIES if family[0] in names)
+
+
+def _locate(path: str) -> type:
+    from hydra.utils import get_class
+
+    return get_class(path)

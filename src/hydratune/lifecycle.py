@@ -1,0 +1,175 @@
+"""A run's lifecycle beside the pipeline: where it writes, what an earlier attempt left there
+(skip, resume or refuse), and the status, timings and tracker finish around the work.
+
+The pipeline (:mod:`hydratune.pipeline`) only says what to build; :class:`Lifecycle` makes sure
+that whatever happens (an error, Ctrl-C, SLURM's requeue signal) run.json says so and the
+tracker is finished with the matching exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydratune.errors import ConfigError
+from hydratune.record import RunRecord
+from hydratune.redact import redact_hydra_files, redact_overrides
+from hydratune.runtime.distributed import is_main_process
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """Where the run writes and what names it: from Hydra, or given (tests, notebooks)."""
+
+    run_dir: Path
+    overrides: list[str]
+    sweep_dir: Path | None = None
+    trainer_choice: str | None = None  # e.g. "plain" or "sft": the W&B job type
+
+    @classmethod
+    def from_hydra(cls, run_dir: str | Path | None = None) -> RunContext:
+        from hydra.core.hydra_config import HydraConfig
+
+        if not HydraConfig.initialized():
+            if run_dir is None:
+                raise ConfigError("run(cfg) outside @hydra.main needs run_dir=")
+            return cls(Path(run_dir), [])
+        hydra = HydraConfig.get()
+        multirun = hydra.mode is not None and hydra.mode.name == "MULTIRUN"
+        return cls(
+            Path(run_dir or hydra.runtime.output_dir),
+            list(hydra.overrides.task),
+            Path(hydra.sweep.dir) if multirun else None,
+            hydra.runtime.choices.get("trainer"),
+        )
+
+    @property
+    def name(self) -> str:
+        return ",".join(redact_overrides(self.overrides)) or "default"
+
+    @property
+    def group(self) -> str | None:
+        """Jobs of one sweep share a group named after the sweep dir (``DATE_TIME``)."""
+        return "_".join(self.sweep_dir.parts[-2:]) if self.sweep_dir else None
+
+    def checkpoint_dir(self, output_dir: str | None = None) -> Path:
+        """``trainer.args.output_dir``, or ``<run dir>/checkpoints`` when it is null."""
+        return Path(output_dir or self.run_dir / "checkpoints")
+
+
+@dataclass
+class Attempt:
+    """What to do about this run dir: ``skip`` it (a sweep job that completed: its metrics),
+    ``resume`` it from a checkpoint, or start ``fresh``."""
+
+    action: str
+    metrics: dict | None = None
+    checkpoint: Path | None = None
+    step: int = 0
+    wandb_run_id: str | None = None
+    number: int = 1
+
+
+def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True) -> Attempt:
+    """Read what an earlier attempt left in the run dir, once, and decide.
+
+    A completed run is never overwritten: in a sweep the same job is skipped (so re-running a
+    sweep redoes only the missing and failed jobs), anywhere else it is an error. An unfinished
+    attempt of the same run goes on from its last complete checkpoint, in the same W&B run. A
+    run dir that holds another run is an error.
+    """
+    from hydratune.runtime.checkpoints import latest_complete
+
+    path = context.run_dir / "run.json"
+    if not path.exists():
+        return Attempt("fresh")
+    previous = json.loads(path.read_text())
+    same_job = previous.get("overrides") == redact_overrides(context.overrides)
+    if previous.get("status") == "completed":
+        if context.sweep_dir is not None and same_job:
+            metrics = context.run_dir / "metrics.json"
+            return Attempt("skip", json.loads(metrics.read_text()) if metrics.exists() else {})
+        raise ConfigError(
+            f"{context.run_dir} already holds a completed run; choose another hydra.run.dir."
+        )
+    if not same_job:
+        raise ConfigError(
+            f"{context.run_dir} holds another run (overrides {previous.get('overrides')}); "
+            "choose another hydra.run.dir, or repeat that run's overrides to resume it."
+        )
+    found = latest_complete(checkpoint_dir)
+    if found is None or not resume:
+        return Attempt("fresh")
+    checkpoint, step = found
+    number = int(previous.get("attempt", 1)) + 1
+    return Attempt("resume", None, checkpoint, step, previous.get("wandb_run_id"), number)
+
+
+class Lifecycle:
+    """``with Lifecycle(context, attempt) as life:`` around the run's work.
+
+    run.json starts as ``running`` and ends ``completed`` (or ``dry_run``) when the block
+    finishes, ``interrupted`` on Ctrl-C or a requeue signal, ``failed`` on any other error,
+    with the error's type and message; the tracker is finished with exit code 0 or 1.
+    """
+
+    def __init__(self, context: RunContext, attempt: Attempt):
+        self.context = context
+        self.main = is_main_process()  # only rank 0 writes run.json and W&B
+        self.record = RunRecord(context.run_dir, context.overrides, Path.cwd(), self.main)
+        self.attempt = attempt
+        self.tracker = None
+        self.status_on_success = "completed"
+
+    def __enter__(self) -> Lifecycle:
+        self.record.start()
+        if self.main:
+            redact_hydra_files(self.context.run_dir)
+        if self.attempt.action == "resume":
+            log.info("Resuming from %s (step %d)", self.attempt.checkpoint.name, self.attempt.step)
+            self.record.update(resumed_from_step=self.attempt.step, attempt=self.attempt.number)
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if error is None:
+            status = self.status_on_success
+        elif isinstance(error, (KeyboardInterrupt, SystemExit)):  # Ctrl-C, SLURM's requeue
+            status = "interrupted"
+        else:
+            status = "failed"
+        self.record.finish(status, error)
+        self._finish_tracker(status)
+        return False  # never swallow the error
+
+    @contextmanager
+    def phase(self, name: str):
+        """Time a phase of the run into run.json's ``timings_s``."""
+        started = time.monotonic()
+        yield
+        self.record.timed(name, started)
+
+    def start_tracker(self, start):
+        """``start(resume_id)`` opens the tracker (rank 0 only); a resumed attempt continues
+        the W&B run of the first one."""
+        from hydratune.groups.logger import NoTracker
+
+        resume_id = self.attempt.wandb_run_id if self.attempt.action == "resume" else None
+        self.tracker = start(resume_id) if self.main else NoTracker()
+        self.record.update(wandb_run_id=self.tracker.run_id)
+        return self.tracker
+
+    def _finish_tracker(self, status: str) -> None:
+        """Never let a failure here hide the run's own outcome (a SLURM requeue kills W&B's
+        service process before our ``finally`` gets to it)."""
+        if self.tracker is None:
+            return
+        try:
+            self.tracker.finish(exit_code=0 if status == "completed" else 1)
+        except Exception as err:  # noqa: BLE001  the run's own result matters more
+            log.warning("Could not finish the W&B run cleanly: %s", err)

@@ -1,0 +1,274 @@
+"""Check the composed config before anything expensive runs, and report every problem at once.
+
+Each group node is checked against its builder's signature (the torchtune way: the function is
+the schema). Parameters before ``*`` are run-time inputs the pipeline passes (data, model,
+tokenizer...); keyword-only parameters are the YAML keys, each value checked against its
+annotation (int, float, bool, str, lists, dicts, ``Literal`` choices, ``None``). A user's own
+builder gets the same checks; one without keyword-only parameters takes all its named ones from
+YAML. ``trainer.args`` is checked against the arguments dataclass of ``trainer.cls`` (a user's
+Trainer subclass too), and a few values no library checks early (accumulation steps, learning
+rate, seed, fp16 on a machine without CUDA).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import numbers
+import typing
+from collections.abc import Mapping, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from hydratune.errors import ConfigError
+
+GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger")
+POSITIVE_ARGS = ("gradient_accumulation_steps", "per_device_train_batch_size",
+                 "per_device_eval_batch_size", "learning_rate")  # fmt: skip
+_UnionType = type(int | None)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Raise one :class:`ConfigError` listing every problem found in ``cfg``."""
+    problems = seed_problems(cfg.get("seed"))
+    for group in GROUPS:
+        if group in cfg and cfg[group] is not None:
+            problems += node_problems(cfg[group], group)
+    problems += trainer_args_problems(cfg.trainer)
+    problems += device_problems(cfg.trainer.get("args") or {})
+    raise_all(problems)
+
+
+def raise_all(problems: list[str]) -> None:
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"{len(problems)} problems in the config:\n{listed}")
+
+
+def seed_problems(seed) -> list[str]:
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return [f"seed={seed!r} must be an integer, e.g. seed=42."]
+    return []
+
+
+def yaml_parameters(builder) -> dict[str, inspect.Parameter] | None:
+    """The parameters a builder takes from YAML (None: it takes any key)."""
+    params = inspect.signature(builder).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return None
+    keyword_only = {n: p for n, p in params.items() if p.kind == p.KEYWORD_ONLY}
+    if keyword_only:
+        return keyword_only
+    return {n: p for n, p in params.items() if p.kind != p.VAR_POSITIONAL}
+
+
+def node_problems(node: DictConfig, group: str) -> list[str]:
+    """Every key of a group's node must be a YAML parameter of its builder, of the right type."""
+    target = node.get("_target_")
+    if not target:
+        return []
+    try:
+        builder = locate(target)
+    except ConfigError as err:
+        return [f"{group}._target_: {err}"]
+    known = yaml_parameters(builder)
+    if known is None:
+        return []
+    hints = _type_hints(builder)
+    problems = []
+    for key in node:
+        if key.startswith("_") and key.endswith("_"):
+            continue  # Hydra's own keys (_target_, _partial_, _recursive_)
+        if key not in known:
+            problems.append(
+                f"{group}.{key} is not a parameter of {target}.{_close(key, known)} "
+                f"Its parameters are {sorted(known)}."
+            )
+        elif OmegaConf.is_missing(node, key):
+            problems.append(f"{group}.{key} is required: set {group}.{key}=<value>.")
+        else:
+            value = OmegaConf.to_container(node, resolve=True)[key]
+            problem = value_problem(value, hints.get(key))
+            if problem:
+                problems.append(f"{group}.{key}={value!r} {problem}.")
+    problems += [
+        f"{group}.{name} is required: set {group}.{name}=<value>."
+        for name, param in known.items()
+        if param.kind == param.KEYWORD_ONLY and param.default is param.empty and name not in node
+    ]
+    return problems
+
+
+def value_problem(value, hint) -> str | None:
+    """Why ``value`` does not fit the annotation ``hint`` (None when it does or cannot tell)."""
+    if hint is None or hint is typing.Any:
+        return None
+    if _accepts(value, hint):
+        return None
+    return f"must be {_describe(hint)}, not {type(value).__name__}"
+
+
+def _accepts(value, hint) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, _UnionType):
+        return any(_accepts(value, arm) for arm in args)
+    if origin is typing.Literal:
+        return value in args
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    container = origin or hint
+    if container in (list, tuple, Sequence, typing.Sequence):
+        if not isinstance(value, (list, tuple)):
+            return False
+        return not args or all(_accepts(item, args[0]) for item in value)
+    if container in (dict, Mapping, typing.Mapping):
+        return isinstance(value, dict)
+    return True  # classes, callables...: not ours to judge from YAML
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, _UnionType):
+        return " or ".join(_describe(arm) for arm in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if hint is type(None):
+        return "null"
+    if origin in (list, tuple, Sequence):
+        return f"a list of {_describe(args[0])}" if args else "a list"
+    if origin in (dict, Mapping):
+        return "a mapping"
+    return getattr(hint, "__name__", str(hint))
+
+
+def trainer_args_problems(trainer: DictConfig) -> list[str]:
+    """``trainer.args``: known field names, values of the field's type, positive sizes."""
+    args = OmegaConf.to_container(trainer.get("args") or {}, resolve=True)
+    problems = []
+    try:
+        args_class = trainer_arguments_class(trainer)
+    except ConfigError as err:
+        return [str(err)]
+    if args_class is not None:
+        fields = {f.name: f for f in dataclasses.fields(args_class)}
+        hints = typing.get_type_hints(args_class)
+        for key, value in args.items():
+            if key not in fields:
+                problems.append(
+                    f"trainer.args.{key} is not a {args_class.__name__} field.{_close(key, fields)}"
+                )
+            elif not _plain_type_fits(value, hints.get(key, fields[key].type)):
+                names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))
+                problems.append(
+                    f"trainer.args.{key}={value!r} must be {names}, not {type(value).__name__}."
+                )
+    for key in POSITIVE_ARGS:
+        value = args.get(key)
+        if isinstance(value, numbers.Number) and value <= 0:
+            problems.append(f"trainer.args.{key}={value} must be greater than 0.")
+    return problems
+
+
+def trainer_arguments_class(trainer: DictConfig) -> type | None:
+    """The arguments dataclass of the trainer class the node names (``cls``, or the builder's
+    default for it); None for a builder of the user's that names no trainer class."""
+    from hydratune.groups.trainer import arguments_class, trainer_class
+
+    builder = locate(trainer._target_)
+    params = inspect.signature(builder).parameters
+    path = trainer.get("cls") or (params["cls"].default if "cls" in params else None)
+    if path:
+        return arguments_class(trainer_class(path))
+    annotation = _type_hints(builder).get("args")
+    return annotation if dataclasses.is_dataclass(annotation) else None
+
+
+def _plain_type_fits(value, hint) -> bool:
+    """Arguments fields: only plain scalar types are checked (others are the library's job)."""
+    expected = _scalar_types(hint)
+    if value is None or not expected or isinstance(value, expected):
+        return True
+    return float in expected and isinstance(value, int) and not isinstance(value, bool)
+
+
+def _scalar_types(hint) -> tuple[type, ...]:
+    """The plain types a field accepts (int, float, bool, str); empty when it is not plain."""
+    options = (
+        typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
+    )
+    plain = tuple(t for t in options if t in (int, float, bool, str))
+    others = [t for t in options if t not in plain and t is not type(None)]
+    return () if others else plain
+
+
+def device_problems(args) -> list[str]:
+    """fp16 on a CPU silently trains in fp32; say so before any weights load."""
+    if not args.get("fp16"):
+        return []
+    import torch
+
+    if torch.cuda.is_available():
+        return []
+    return [
+        "trainer.args.fp16=true needs a CUDA GPU and none is visible. Drop it, or use "
+        "trainer.args.bf16=true (CPUs with bf16 support) instead."
+    ]
+
+
+def locate(target: str):
+    from hydra.utils import get_object
+
+    try:
+        return get_object(target)
+    except Exception as err:
+        raise ConfigError(f"{target!r} cannot be imported: {err}") from err
+
+
+def _type_hints(builder) -> dict:
+    try:
+        return typing.get_type_hints(builder)
+    except Exception:  # noqa: BLE001  an annotation that does not evaluate: check nothing
+        return {}
+
+
+def _close(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=3)
+    return f" Did you mean {close}?" if close else ""
+
+
+def check_data_fits_trainer(trainer: DictConfig, data) -> None:
+    """Each trainer family trains some data kinds (SFTTrainer: causal_lm); said before any model
+    is built, naming the columns the data has."""
+    from hydratune.groups.trainer import data_kinds, trainer_class
+
+    path = trainer.get("cls") or inspect.signature(locate(trainer._target_)).parameters.get("cls")
+    if path is None:
+        return  # a user's builder that names no trainer class: its own business
+    path = path if isinstance(path, str) else path.default
+    kinds = data_kinds(trainer_class(path))
+    if data.kind in kinds:
+        return
+    columns = data.splits["train"].column_names
+    if "causal_lm" in kinds:
+        raise ConfigError(
+            "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
+            f"this data has {columns}. Use data=demo_chat or data=sft_files."
+        )
+    if data.kind == "causal_lm":
+        raise ConfigError(
+            f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
+        )
+    raise ConfigError(
+        f"{path} trains {list(kinds)} data, and this data is {data.kind} (columns {columns})."
+    )
