@@ -30,6 +30,7 @@ from hydratune.runtime.distributed import (
     is_main_process,
     share_cores_with_parallel_jobs,
 )
+from hydratune.runtime.throughput import TokenCounter, count_tokens
 from hydratune.validate import check_data_fits_trainer, validate
 
 log = logging.getLogger(__name__)
@@ -85,19 +86,23 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
             compute_metrics=hooks.compute_metrics,
             callbacks=[mark_complete()],
         )
-        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint)
+        counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter)
         tracker.log_summary(metrics)
         return metrics.get(key)
 
 
-def train_and_evaluate(trainer, datasets, life: Lifecycle, resume_from: Path | None) -> dict:
+def train_and_evaluate(
+    trainer, datasets, life: Lifecycle, resume_from: Path | None, counter: TokenCounter
+) -> dict:
     """Train (from a checkpoint when resuming), evaluate every split, save model and metrics."""
     run_dir = life.context.run_dir
     with life.phase("train"):
         resume = str(resume_from) if resume_from else None
         metrics = trainer.train(resume_from_checkpoint=resume).metrics
+    metrics.update(counter.metrics("train", metrics.get("train_runtime")))
     with life.phase("evaluate"):
-        metrics.update(evaluate(trainer, datasets, run_dir))
+        metrics.update(evaluate(trainer, datasets, run_dir, counter))
     save_model(trainer, run_dir / "model")
     if is_main_process():
         write_json(run_dir / "metrics.json", metrics)
@@ -105,12 +110,15 @@ def train_and_evaluate(trainer, datasets, life: Lifecycle, resume_from: Path | N
     return metrics
 
 
-def evaluate(trainer, datasets, run_dir: Path) -> dict:
-    """Final eval (and test) metrics; per-class reports where the metrics write them."""
+def evaluate(trainer, datasets, run_dir: Path, counter: TokenCounter) -> dict:
+    """Final eval (and test) metrics with their real tokens/s; per-class reports where the
+    metrics write them."""
     metrics = {}
     for split in ("eval", "test"):
         if split in datasets:
-            metrics.update(trainer.evaluate(datasets[split], metric_key_prefix=split))
+            counter.start_eval()
+            scores = trainer.evaluate(datasets[split], metric_key_prefix=split)
+            metrics.update(scores, **counter.metrics(split, scores.get(f"{split}_runtime")))
             write_report = getattr(trainer.compute_metrics, "write_report", None)
             if write_report and is_main_process():
                 write_report(run_dir, split)
