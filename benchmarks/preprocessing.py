@@ -24,6 +24,7 @@ from common import (
     base_parser,
     interleaved,
     median,
+    missing_data,
     offline_env,
     ratios,
     row,
@@ -40,6 +41,8 @@ def parse_args(argv=None):
     parser.add_argument("--train-samples", type=int, default=None, help="default: all rows")
     parser.add_argument("--num-proc", type=int, default=2)
     args = parser.parse_args(argv)
+    if problem := missing_data("sst2", args.data, "--data"):
+        parser.error(problem)
     if args.smoke:
         args.train_samples = 2000
     return args

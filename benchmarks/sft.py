@@ -30,6 +30,7 @@ from common import (
     base_parser,
     interleaved,
     median,
+    missing_data,
     offline_env,
     ratios,
     row,
@@ -67,6 +68,8 @@ def parse_args(argv=None):
         "is 1 on CPU, hydratune's torch uses every core); 0 = leave accelerate's default",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if problem := missing_data("alpaca", args.data, "--data"):
+        parser.error(problem)
     if args.smoke:
         args.rows, args.steps, args.hidden_size = 64, 3, 64
     return args

@@ -104,7 +104,7 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         _, tokenizer = build(compose_config().model, data=demo)
         collate = build(node, tokenizer=tokenizer)
         enc = tokenizer("a fine day", padding="max_length", truncation=True, max_length=6)
-        labels = {"seq2seq": {"labels": [5, 6]}, "lm": {}}.get(option, {"labels": 1})
+        labels = {"seq2seq": {"labels": [5, 6]}}.get(option, {"labels": 1})
         rows = [enc | labels] * 2  # each collator's kind of labels
         assert collate(rows)["input_ids"].shape == (2, 6)
     elif group in ("loss", "metrics"):

@@ -298,8 +298,8 @@ def test_precision_and_checkpointing_follow_the_device():
 def test_collators_that_do_not_fit_are_refused(files, tmp_path):
     from transformers import DataCollatorWithPadding
 
+    from hydratune.fit_checks import check_data_fits_trainer
     from hydratune.groups.data import files as data_files
-    from hydratune.validate import check_data_fits_trainer
 
     def demo_classification():
         return data_files(train_files=sample_path("demo_sentiment/train.csv"))

@@ -153,6 +153,7 @@ class Lifecycle:
         started = time.monotonic()
         yield
         self.record.timed(name, started)
+        log.info("%s: %.1f s", name, time.monotonic() - started)
 
     def start_tracker(self, start):
         """``start(resume_id)`` opens the tracker (rank 0 only); a resumed attempt continues

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.fit_checks import check_fits
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
@@ -30,8 +31,9 @@ from hydratune.runtime.distributed import (
     is_main_process,
     share_cores_with_parallel_jobs,
 )
+from hydratune.runtime.run_log import route_library_logs, trainer_log_callback
 from hydratune.runtime.throughput import TokenCounter, count_tokens
-from hydratune.validate import check_data_fits_trainer, validate
+from hydratune.validate import validate
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
     """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers."""
     adopt_slurm_tasks()  # several SLURM tasks = several DDP ranks
     share_cores_with_parallel_jobs()
+    route_library_logs()  # their warnings into run.log too
     context = RunContext.from_hydra(run_dir)
     checkpoints = context.checkpoint_dir(cfg.trainer.args.get("output_dir"))
     attempt = plan_attempt(context, checkpoints, cfg.get("resume", True))
@@ -57,7 +60,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
             validate(cfg)
         with life.phase("load_data"):
             data = build(cfg.data)
-        check_data_fits_trainer(cfg.trainer, data)
+        check_fits(cfg, data)  # collator, metrics, loss, model vs the data's kind
         hooks = Hooks(build_hook(cfg.loss, data), build_hook(cfg.metrics, data))
         life.record.update(loss=hook_parameters(hooks.compute_loss_func))
         if cfg.get("dry_run"):
@@ -84,7 +87,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
             data_collator=build(cfg.collator, tokenizer=tokenizer),
             compute_loss_func=hooks.compute_loss_func,
             compute_metrics=hooks.compute_metrics,
-            callbacks=[mark_complete()],
+            callbacks=[mark_complete(), trainer_log_callback()],
         )
         counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
         metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter)

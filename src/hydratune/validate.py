@@ -245,30 +245,3 @@ def _type_hints(builder) -> dict:
 def _close(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=3)
     return f" Did you mean {close}?" if close else ""
-
-
-def check_data_fits_trainer(trainer: DictConfig, data) -> None:
-    """Each trainer family trains some data kinds (SFTTrainer: causal_lm); said before any model
-    is built, naming the columns the data has."""
-    from hydratune.groups.trainer import data_kinds, trainer_class
-
-    path = trainer.get("cls") or inspect.signature(locate(trainer._target_)).parameters.get("cls")
-    if path is None:
-        return  # a user's builder that names no trainer class: its own business
-    path = path if isinstance(path, str) else path.default
-    kinds = data_kinds(trainer_class(path))
-    if data.kind in kinds:
-        return
-    columns = data.splits["train"].column_names
-    if "causal_lm" in kinds:
-        raise ConfigError(
-            "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
-            f"this data has {columns}. Use data=demo_chat or data=sft_files."
-        )
-    if data.kind == "causal_lm":
-        raise ConfigError(
-            f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
-        )
-    raise ConfigError(
-        f"{path} trains {list(kinds)} data, and this data is {data.kind} (columns {columns})."
-    )

@@ -7,7 +7,6 @@ it prepares the data, so that is ``trainer.loss_on`` (conf/trainer/sft.yaml).
 from __future__ import annotations
 
 from transformers import (
-    DataCollatorForLanguageModeling,
     DataCollatorForSeq2Seq,
     DataCollatorWithPadding,
     DefaultDataCollator,
@@ -30,21 +29,6 @@ def seq2seq(
     """Pad inputs and token-level ``labels`` (padded labels are ignored by the loss)."""
     return DataCollatorForSeq2Seq(
         tokenizer, pad_to_multiple_of=pad_to_multiple_of, label_pad_token_id=label_pad_token_id
-    )
-
-
-def lm(
-    tokenizer,
-    *,
-    mlm: bool = False,
-    mlm_probability: float = 0.15,
-    pad_to_multiple_of: int | None = None,
-) -> DataCollatorForLanguageModeling:
-    """Language-modelling labels from the inputs: causal (``mlm=false``) or masked."""
-    if tokenizer.pad_token is None:  # causal LM tokenizers often have none; padding needs one
-        tokenizer.pad_token = tokenizer.eos_token
-    return DataCollatorForLanguageModeling(
-        tokenizer, mlm=mlm, mlm_probability=mlm_probability, pad_to_multiple_of=pad_to_multiple_of
     )
 
 

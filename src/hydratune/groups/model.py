@@ -8,6 +8,7 @@ head follows the data's ``kind``.
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Literal
 
 import torch
@@ -22,6 +23,8 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from hydratune.errors import ConfigError
 from hydratune.runtime.hub import explain_unreachable, local_only
 from hydratune.tokenizers import train_byte_bpe, train_wordpiece
+
+log = logging.getLogger(__name__)
 
 
 def tiny_bert(
@@ -65,12 +68,15 @@ def hf(
     ignore_mismatched_sizes: bool = False,
     task: Literal["auto", "sequence_classification", "causal_lm"] = "auto",
     use_safetensors: bool = True,
+    chat_template: str | None = None,
 ):
     """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
 
     A checkpoint without a classification head gets a fresh one; one whose head has another
     number of labels needs ``ignore_mismatched_sizes=True`` to replace it. ``task`` picks the
     head (:data:`TASKS`); ``auto`` follows the data: a causal LM for SFT data, else a classifier.
+    ``chat_template`` (a Jinja string) replaces the tokenizer's; SFT data on a tokenizer that has
+    none gets hydratune's ChatML (:func:`with_chat_template`).
     """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -78,6 +84,7 @@ def hf(
         tokenizer = AutoTokenizer.from_pretrained(
             tokenizer_name_or_path or name_or_path, local_files_only=offline, **common
         )
+        with_chat_template(tokenizer, data, chat_template)
         auto_class, head = model_class(task, data)
         if not load_weights:  # dry run: the architecture and config, no checkpoint read
             return _skeleton(auto_class, name_or_path, offline, head, common), tokenizer
@@ -97,6 +104,24 @@ def hf(
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+def with_chat_template(tokenizer, data, chat_template: str | None = None) -> None:
+    """Give the tokenizer the chat template SFT needs: ``chat_template`` when given, else its
+    own, else (base checkpoints often ship none) hydratune's ChatML with ``{% generation %}``
+    markers, so assistant-only loss works too. It is saved with the tokenizer in ``model/``."""
+    if chat_template:
+        tokenizer.chat_template = chat_template
+    if data.kind != "causal_lm" or tokenizer.chat_template:
+        return
+    from hydratune.tokenizers import CHAT_TEMPLATE
+
+    log.warning(
+        "%s has no chat template: using hydratune's ChatML template (<|im_start|>role ... "
+        "<|im_end|>, saved with the model). Set model.chat_template='<jinja>' for another.",
+        tokenizer.name_or_path,
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
 
 
 def _skeleton(auto_class, name_or_path: str, offline: bool, head: dict, common: dict):

@@ -7,6 +7,7 @@ adapter can always be reloaded onto its base or merged into it (:func:`merge_ada
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def lora(
         use_rslora=use_rslora,
         task_type=task_type,
     )
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # PEFT reads the deprecated name; transformers 5 warns
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated")
+        return get_peft_model(model, config)
 
 
 def check_target_modules(model, target_modules: str | Sequence[str]) -> None:
@@ -113,19 +116,15 @@ def base_weights(model) -> dict:
     return weights
 
 
-def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
-    """Fold a saved LoRA adapter into its base; save a standalone model with the tokenizer."""
+def load_adapter(adapter_dir: str | Path, *, is_trainable: bool = False):
+    """A run's LoRA model back: its base (``<adapter dir>/base/`` when the run saved the weights
+    there, else the checkpoint that adapter_config.json names) with the adapter on top."""
     from peft import PeftConfig, PeftModel
-    from transformers import (
-        AutoConfig,
-        AutoModelForCausalLM,
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-    )
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     from hydratune.runtime.hub import local_only
 
-    adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
+    adapter_dir = Path(adapter_dir)
     peft_config = PeftConfig.from_pretrained(adapter_dir)
     saved = adapter_dir / BASE_DIR
     weights = saved if (saved / "model.safetensors").exists() else None
@@ -134,11 +133,19 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
     auto = AutoModelForSequenceClassification if classify else AutoModelForCausalLM
     options = {"local_files_only": local_only(weights)}
     if saved.is_dir():
-        options["config"] = AutoConfig.from_pretrained(saved)
+        options["config"] = AutoConfig.from_pretrained(saved)  # the run's labels and sizes
     if classify:
         options["ignore_mismatched_sizes"] = True  # the adapter brings its own trained head
     base = auto.from_pretrained(weights, **options)
-    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    return PeftModel.from_pretrained(base, adapter_dir, is_trainable=is_trainable)
+
+
+def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
+    """Fold a saved LoRA adapter into its base; save a standalone model with the tokenizer."""
+    from transformers import AutoTokenizer
+
+    output_dir = Path(output_dir)
+    merged = load_adapter(adapter_dir).merge_and_unload()
     merged.save_pretrained(output_dir)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(output_dir)
     return output_dir

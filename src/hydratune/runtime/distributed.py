@@ -75,20 +75,38 @@ def adopt_slurm_tasks() -> None:
     TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
-def share_cores_with_parallel_jobs() -> None:
-    """Under ``hydra/launcher=joblib`` with k workers, give each job cores/k torch threads: k
-    jobs with a thread per core each would fight over the same cores."""
-    from hydra.core.hydra_config import HydraConfig
+PARALLEL_JOBS_ENV = "HYDRATUNE_SWEEP_BATCH"  # jobs launched together: set by the sweep's callback
 
-    if not HydraConfig.initialized():
-        return
-    hydra = HydraConfig.get()
-    if hydra.runtime.choices.get("hydra/launcher") != "joblib":
-        return
-    cores = len(os.sched_getaffinity(0))  # the cores this process may use (cgroups, SLURM)
-    jobs = hydra.launcher.get("n_jobs") or 1
-    jobs = cores if jobs < 0 else jobs  # joblib's -1 = one worker per core
+
+def share_cores_with_parallel_jobs() -> None:
+    """Jobs of a sweep that run side by side on this machine each get cores/k torch threads
+    (k = jobs at once): ``hydra/launcher=local`` starts a whole batch at once,
+    ``hydra/launcher=joblib`` runs ``n_jobs`` of it at a time. k jobs with a thread per core
+    each would fight over the same cores (two tiny local jobs: 106.8 s of training each, not
+    2.8 s)."""
+    jobs = parallel_jobs()
     if jobs > 1:
         import torch
 
-        torch.set_num_threads(max(1, cores // jobs))
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // jobs))
+
+
+def parallel_jobs() -> int:
+    """How many jobs of this sweep run at once on this machine (1: just this one).
+
+    :class:`hydratune.runtime.hydra_callbacks.SweepBatch` puts the batch size in the
+    environment that the launcher's job processes inherit."""
+    batch = int(os.environ.get(PARALLEL_JOBS_ENV, "1"))
+    if os.environ.get("SUBMITIT_EXECUTOR") == "local":
+        return batch
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return 1
+    hydra = HydraConfig.get()
+    if hydra.runtime.choices.get("hydra/launcher") != "joblib":
+        return 1
+    cores = len(os.sched_getaffinity(0))
+    jobs = hydra.launcher.get("n_jobs") or 1
+    jobs = cores if jobs < 0 else jobs  # joblib's -1 = one worker per core
+    return min(jobs, batch) if PARALLEL_JOBS_ENV in os.environ else jobs

@@ -1,11 +1,17 @@
-"""Hydra callbacks (``hydra.callbacks``) that the shipped presets use."""
+"""Hydra callbacks (``hydra.callbacks``): conf/config.yaml registers :class:`SweepBatch` and
+:class:`RunReport` for every run; the Optuna presets add :class:`CreateSweepDir`."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+
+log = logging.getLogger("hydratune")
 
 
 class CreateSweepDir(Callback):
@@ -14,3 +20,97 @@ class CreateSweepDir(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
+
+
+class SweepBatch(Callback):
+    """Tell the jobs how many of them the launcher starts together, so that each takes its
+    share of the cores (:func:`hydratune.runtime.distributed.share_cores_with_parallel_jobs`):
+    the job processes of ``hydra/launcher=local`` and ``joblib`` inherit this environment."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        from hydratune.runtime.distributed import PARALLEL_JOBS_ENV
+
+        os.environ[PARALLEL_JOBS_ENV] = str(batch_size(config.hydra))
+
+
+def batch_size(hydra: DictConfig) -> int:
+    """Jobs in the sweep's first batch: the basic sweeper's grid (cut to ``max_batch_size``),
+    or an Optuna sweeper's ``n_jobs``."""
+    sweeper = hydra.sweeper
+    if "n_jobs" in sweeper:  # Optuna: trials asked for n_jobs at a time
+        return int(sweeper.n_jobs or 1)
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    given = list(hydra.overrides.task)
+    given += [f"{key}={value}" for key, value in (sweeper.get("params") or {}).items()]
+    try:
+        overrides = OverridesParser.create().parse_overrides(given)
+        batches = BasicSweeper.split_arguments(overrides, sweeper.get("max_batch_size"))
+    except Exception:  # noqa: BLE001  a sweep the basic sweeper rejects: it reports that itself
+        return 1
+    return max(1, len(batches[0]) if batches else 1)
+
+
+class RunReport(Callback):
+    """One line at the end of every run (status, main metric, wall time, run dir), and a table
+    of the jobs at the end of a sweep, read back from each job's run.json and metrics.json."""
+
+    def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
+        run_dir = Path(job_return.hydra_cfg.hydra.runtime.output_dir)
+        fallback = "completed" if job_return.status.name == "COMPLETED" else "failed"
+        row = job_row(run_dir, config.get("optimized_metric"), fallback)
+        status = f"{row['status']} ({row['error']})" if row["error"] else row["status"]
+        log.info("Run %s%s in %s s: %s", status, _metric_text(row), row["wall_s"], run_dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        job_dirs = sorted(p.parent for p in sweep_dir.glob("*/run.json"))
+        rows = [job_row(d, config.get("optimized_metric"), "unknown") for d in job_dirs]
+        if rows:
+            log.info("Sweep %s, %d jobs:\n%s", sweep_dir, len(rows), jobs_table(rows))
+
+
+def job_row(run_dir: Path, metric: str | None, fallback_status: str) -> dict:
+    """A job's status, overrides, main metric (``optimized_metric``, else eval_loss) and wall
+    time, from the files it left (an error before run.json leaves only ``fallback_status``)."""
+    record = _read(run_dir / "run.json")
+    metrics = _read(run_dir / "metrics.json")
+    key = metric if metric in metrics else "eval_loss" if "eval_loss" in metrics else None
+    return {
+        "job": run_dir.name,
+        "status": record.get("status", fallback_status),
+        "overrides": list(record.get("overrides") or []),
+        "error": (record.get("error") or {}).get("type"),
+        "metric": key,
+        "value": metrics.get(key) if key else None,
+        "wall_s": record.get("timings_s", {}).get("total", "?"),
+    }
+
+
+def jobs_table(rows: list[dict]) -> str:
+    """One line per job; the overrides column keeps only those that differ between jobs."""
+    metric = next((r["metric"] for r in rows if r["metric"]), "metric")
+    shared = set.intersection(*(set(r["overrides"]) for r in rows)) if len(rows) > 1 else set()
+    header = ["job", "status", metric, "wall_s", "overrides"]
+    cells = [[r["job"], r["status"], _number(r["value"]), str(r["wall_s"]),
+              " ".join(o for o in r["overrides"] if o not in shared)] for r in rows]  # fmt: skip
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *cells, strict=True)]
+    lines = [header, ["-" * w for w in widths], *cells]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)  # fmt: skip
+
+
+def _metric_text(row: dict) -> str:
+    return f", {row['metric']}={_number(row['value'])}" if row["metric"] else ""
+
+
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) else "-"
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}

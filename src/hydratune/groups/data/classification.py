@@ -6,6 +6,7 @@ labels to ids; the result, a :class:`ClassificationData`, tokenizes once a token
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 from hydratune.errors import DataError
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
 
+log = logging.getLogger(__name__)
 LABELS = "labels"  # the column name transformers models take their targets from
 
 
@@ -112,6 +114,11 @@ def classification_splits(
             _checked_values(split, label_column, name)  # row numbers as in the file
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label = _label_space(splits["train"], label_column, label_names)
+    if "test" in splits and label_column not in splits["test"].column_names:
+        log.warning(
+            "The test split has no %r column, so it is skipped: no test_* metrics. Label it "
+            "(or set data.label_column) to evaluate it.", label_column,
+        )  # fmt: skip
     splits = {
         name: _encode_labels(name, split, label_column, names, multi_label)
         for name, split in splits.items()
