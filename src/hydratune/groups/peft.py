@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from hydratune.errors import ConfigError
@@ -57,9 +58,17 @@ def lora(
         use_rslora=use_rslora,
         task_type=task_type,
     )
-    with warnings.catch_warnings():  # PEFT reads the deprecated name; transformers 5 warns
-        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated")
+    with _no_checkpointing_deprecation():
         return get_peft_model(model, config)
+
+
+@contextmanager
+def _no_checkpointing_deprecation():
+    """PEFT wraps a model by reading ``is_gradient_checkpointing``, which transformers 5 warns
+    about on every call (its new name: ``is_activation_checkpointing``); nothing to act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated")
+        yield
 
 
 def check_target_modules(model, target_modules: str | Sequence[str]) -> None:
@@ -137,7 +146,8 @@ def load_adapter(adapter_dir: str | Path, *, is_trainable: bool = False):
     if classify:
         options["ignore_mismatched_sizes"] = True  # the adapter brings its own trained head
     base = auto.from_pretrained(weights, **options)
-    return PeftModel.from_pretrained(base, adapter_dir, is_trainable=is_trainable)
+    with _no_checkpointing_deprecation():
+        return PeftModel.from_pretrained(base, adapter_dir, is_trainable=is_trainable)
 
 
 def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
