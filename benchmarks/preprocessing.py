@@ -42,7 +42,7 @@ def parse_args(argv=None):
     parser.add_argument("--num-proc", type=int, default=2)
     args = parser.parse_args(argv)
     if problem := missing_data("sst2", args.data, "--data"):
-        parser.error(problem)
+        parser.error(problem + ".")
     if args.smoke:
         args.train_samples = 2000
     return args

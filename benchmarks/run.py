@@ -77,7 +77,7 @@ def missing_inputs(args) -> list[str]:
         if name in DATA:
             flag = f"--{DATA[name]}"
             problem = missing_data(DATA[name], getattr(args, DATA[name]), flag)
-            problems += [f"{name}: {problem} (or leave it out with --only)"] if problem else []
+            problems += [f"{name}: {problem}, or leave {name} out of --only."] if problem else []
         for module in PACKAGES.get(name, ()):
             try:
                 found = importlib.util.find_spec(module) is not None

@@ -69,7 +69,7 @@ def parse_args(argv=None):
     )  # fmt: skip
     args = parser.parse_args(argv)
     if problem := missing_data("alpaca", args.data, "--data"):
-        parser.error(problem)
+        parser.error(problem + ".")
     if args.smoke:
         args.rows, args.steps, args.hidden_size = 64, 3, 64
     return args
