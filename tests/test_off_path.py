@@ -32,7 +32,7 @@ REFUSED = [  # (overrides, what the message must say)
     (["collator=seq2seq"], "collator=seq2seq works on seq2seq data"),
     (["collator=default"], "add data.pad_to_max_length=true"),
     (["metrics=multilabel"], "use metrics=classification"),
-    (["loss=bce"], "loss=bce works on multilabel data"),
+    (["loss=bce"], "loss=bce is for multi-label data"),
     (["trainer=sft", "model=tiny_bert"], "use model=tiny_llama"),
     (["trainer=sft", "model=hf", f"model.name_or_path={MINILM}"], "not a causal language model"),
     (["trainer.args.fp16=true"], "needs a CUDA GPU"),  # the README's fp16=true,false sweep

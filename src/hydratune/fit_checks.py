@@ -29,10 +29,9 @@ COLLATOR_KINDS = {
     "none": _ANY,
 }
 METRICS_KINDS = {"classification": ("classification",), "multilabel": ("multilabel",)}
-LOSS_KINDS = {
+LOSS_KINDS = {  # loss=bce refuses single-label data itself, before the model too
     "weighted_ce": ("classification",),
     "focal": ("classification",),
-    "bce": ("multilabel",),
 }
 MODEL_KINDS = {
     "tiny_bert": CLASSIFIERS,
