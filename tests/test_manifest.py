@@ -20,7 +20,7 @@ from hydratune.redact import is_secret_key, redact, redact_overrides
         ("tokenizer_name_or_path", False),
         ("max_new_tokens", False),
         ("monkey", False),
-        ("pad_token_id", True),
+        ("pad_token_id", False),
     ],  # fmt: skip
 )
 def test_secret_keys_are_whole_words(key, secret):

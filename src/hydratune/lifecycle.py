@@ -18,6 +18,7 @@ from pathlib import Path
 from hydratune.errors import ConfigError
 from hydratune.record import RunRecord
 from hydratune.redact import redact_hydra_files, redact_overrides
+from hydratune.runtime import claim
 from hydratune.runtime.distributed import is_main_process
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,19 @@ def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True)
     attempt of the same run goes on from its last complete checkpoint, in the same W&B run. A
     run dir that holds another run is an error.
     """
+    if is_main_process():
+        claim.hold(context.run_dir)  # one live run per dir: a second one fails here, at once
+    try:
+        attempt = _plan(context, checkpoint_dir, resume)
+    except BaseException:
+        claim.release(context.run_dir)
+        raise
+    if attempt.action == "skip":
+        claim.release(context.run_dir)
+    return attempt
+
+
+def _plan(context: RunContext, checkpoint_dir: Path, resume: bool) -> Attempt:
     from hydratune.runtime.checkpoints import latest_complete
 
     path = context.run_dir / "run.json"
@@ -145,6 +159,7 @@ class Lifecycle:
             status = "failed"
         self.record.finish(status, error)
         self._finish_tracker(status)
+        claim.release(self.context.run_dir)
         return False  # never swallow the error
 
     @contextmanager

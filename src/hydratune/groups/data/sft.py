@@ -124,11 +124,12 @@ def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
     """Keep the format's columns; every row must be usable, or the error names it."""
     columns = SFT_FORMATS[kind]
     for column in columns:
-        for row, value in enumerate(split[column]):
+        for row, value in enumerate(split[column][:], start=1):
             problem = _sft_value_problem(kind, value)
             if problem:
                 raise DataError(
-                    f"Row {row} of the {split_name} split: {column!r} {problem}. Fix or drop it."
+                    f"Row {row} of the {split_name} split (1 = its first data row): column "
+                    f"{column!r} {problem}. Fix or drop that row."
                 )
     extras = [c for c in _SFT_EXTRAS if c in split.column_names]
     return split.select_columns([*columns, *extras])
