@@ -11,8 +11,10 @@ SECRET_WORDS = {"token", "key", "secret", "password", "passwd", "apikey", "crede
 SECRET_NAMES = {"auth", "authorization", "bearer", "credential", "passphrase", "wandb_api"}
 # Tokenizer special tokens and their ids, and other keys that merely end in a secret word:
 # their values (``<pad>``, ``0``) are data, and blanking them makes the record lie.
-NOT_SECRET_BEFORE = {"pad", "eos", "bos", "unk", "sep", "cls", "mask", "special", "chat",
-                     "start", "end", "decoder", "label", "sort", "cache", "dataset", "column"}  # fmt: skip
+NOT_SECRET_BEFORE = {
+    "pad", "eos", "bos", "unk", "sep", "cls", "mask", "special", "chat", "start", "end",
+    "decoder", "label", "sort", "cache", "dataset", "column",
+}  # fmt: skip
 REDACTED = "<redacted>"
 
 
