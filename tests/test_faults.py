@@ -80,3 +80,132 @@ def test_a_full_disk_at_a_checkpoint_fails_cleanly_and_resumes_once_space_is_fre
         assert "eval_accuracy" in json.loads((run_dir / "metrics.json").read_text())
     finally:
         unmount(checkpoints)
+
+
+LONG = [*FAST, "trainer.args.num_train_epochs=40", "trainer.args.save_strategy=steps",
+        "trainer.args.save_steps=3", "trainer.args.eval_strategy=no"]  # fmt: skip
+
+
+def start_script(*args: str, cwd: Path) -> subprocess.Popen:
+    import os
+    import sys
+
+    from conftest import REPO
+
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "run.py"), *args],
+        cwd=cwd, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def wait_for(predicate, timeout_s: float = 240, what: str = "") -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_interrupted_and_keeps_its_checkpoints(tmp_path):
+    import signal
+
+    run_dir = tmp_path / "run"
+    proc = start_script(*LONG, "logger=none", f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    try:
+        wait_for(lambda: latest_complete(run_dir / "checkpoints"), what="a first checkpoint")
+        proc.send_signal(signal.SIGTERM)  # as a cluster preempting the job does
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, out[-3000:]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "interrupted"
+    assert record["error"]["type"] == "Terminated"
+    assert record["error"]["message"].startswith("stopped by SIGTERM (exit code 143)")
+    assert "finished_at" in record and record["timings_s"]["total"] > 0
+    assert latest_complete(run_dir / "checkpoints") is not None  # what a requeue resumes from
+
+
+def test_sigterm_takes_the_requeue_path_of_sigusr2(tmp_path):
+    """submitit handles SIGUSR2 by requeueing the job and exiting; SIGTERM goes the same way."""
+    import os
+    import signal
+
+    from hydratune.lifecycle import Attempt, Lifecycle, RunContext
+
+    requeued = []
+
+    def requeue(signum, frame):  # what submitit's checkpoint_and_try_requeue ends with
+        requeued.append(signal.Signals(signum).name)
+        raise SystemExit(-1)
+
+    previous = signal.signal(signal.SIGUSR2, requeue)
+    try:
+        with pytest.raises(SystemExit) as caught:
+            with Lifecycle(RunContext(tmp_path / "run", ["seed=1"]), Attempt("fresh")):
+                os.kill(os.getpid(), signal.SIGTERM)
+                signal.sigtimedwait([], 0.1)  # let the handler run
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert requeued == ["SIGUSR2"] and caught.value.code == -1
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["status"] == "interrupted"
+    assert "stopped by SIGTERM" in record["error"]["message"]
+    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+
+
+def wandb_core_pids(parent: int) -> list[int]:
+    """wandb-core service processes started under ``parent``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"wandb-core" in cmdline and _descends(ppid, parent):
+            found.append(int(proc.name))
+    return found
+
+
+def _descends(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
+@pytest.mark.slow
+def test_training_outlives_the_wandb_service(tmp_path):
+    import os
+    import signal
+
+    run_dir = tmp_path / "run"
+    proc = start_script(
+        *LONG, "trainer.args.num_train_epochs=4", "trainer.args.logging_steps=1",
+        f"hydra.run.dir={run_dir}", cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: latest_complete(run_dir / "checkpoints"), what="a first checkpoint")
+        services = wandb_core_pids(proc.pid)
+        assert services, "no wandb-core process found under the run"
+        for pid in services:
+            os.kill(pid, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=400)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out[-4000:]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "completed"
+    history = json.loads((run_dir / "log_history.json").read_text())
+    assert max(entry["step"] for entry in history) == 24  # 4 epochs x 6 steps: all of it
+    assert "eval_accuracy" in json.loads((run_dir / "metrics.json").read_text())

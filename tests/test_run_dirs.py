@@ -32,6 +32,7 @@ def test_processes_claiming_one_path_get_distinct_dirs(tmp_path):
     assert claim.claim(path) == claim.claim(path)  # one claim per process, however often read
 
 
+@pytest.mark.slow
 def test_a_sweep_claims_nothing_beside_its_job_dirs(tmp_path):
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "run.py"), "-m", "seed=1,2", "dry_run=true",

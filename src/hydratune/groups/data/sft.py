@@ -99,12 +99,12 @@ def sft_splits(
         check_not_empty(name, split)
         if format_row:
             splits[name] = apply_formatting(name, split, format_row, formatting)
-    splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     kind = sft_format(splits["train"], "train")
-    for name, split in splits.items():
+    for name, split in splits.items():  # before the held-out split: rows as in the file
         if sft_format(split, name) != kind:
             raise DataError(f"The {name} split is {sft_format(split, name)} data, train is {kind}.")
         splits[name] = _checked_sft_split(name, split, kind)
+    splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     return SFTData(DatasetDict(splits), kind)
 
 
