@@ -144,10 +144,10 @@ def test_sigterm_takes_the_requeue_path_of_sigusr2(tmp_path):
 
     previous = signal.signal(signal.SIGUSR2, requeue)
     try:
-        with pytest.raises(SystemExit) as caught:
-            with Lifecycle(RunContext(tmp_path / "run", ["seed=1"]), Attempt("fresh")):
-                os.kill(os.getpid(), signal.SIGTERM)
-                signal.sigtimedwait([], 0.1)  # let the handler run
+        life = Lifecycle(RunContext(tmp_path / "run", ["seed=1"]), Attempt("fresh"))
+        with pytest.raises(SystemExit) as caught, life:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0.1)  # let the handler run
     finally:
         signal.signal(signal.SIGUSR2, previous)
     assert requeued == ["SIGUSR2"] and caught.value.code == -1
