@@ -209,3 +209,27 @@ def test_training_outlives_the_wandb_service(tmp_path):
     history = json.loads((run_dir / "log_history.json").read_text())
     assert max(entry["step"] for entry in history) == 24  # 4 epochs x 6 steps: all of it
     assert "eval_accuracy" in json.loads((run_dir / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_full_disk_at_the_final_save_still_records_why(tmp_path):
+    """The run dir itself fills up: run.json (rewritten in its own pages) still says why."""
+    from conftest import compose_config
+    from hydratune.errors import DiskFullError
+    from hydratune.pipeline import run
+
+    run_dir = tmp_path / "run"
+    reason = mount_tmpfs(run_dir, "256k")  # reports fit, the 0.6 MB model does not
+    if reason:
+        pytest.skip(reason)
+    try:
+        overrides = [*FAST, "logger=none", f"trainer.args.output_dir={tmp_path / 'ckpt'}",
+                     "trainer.args.num_train_epochs=1"]  # fmt: skip
+        with pytest.raises(DiskFullError, match=f"while saving under {run_dir}"):
+            run(compose_config(*overrides), run_dir=run_dir)
+        record = json.loads((run_dir / "run.json").read_text())
+        assert record["status"] == "failed" and record["error"]["type"] == "DiskFullError"
+        assert "No space left on device" in record["error"]["message"]
+        assert latest_complete(tmp_path / "ckpt") is not None  # the epoch's checkpoint is kept
+    finally:
+        unmount(run_dir)
