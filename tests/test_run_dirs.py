@@ -109,3 +109,16 @@ def test_six_runs_started_in_the_same_second_get_six_complete_dirs(tmp_path):
         hydra_overrides = (run_dir / ".hydra" / "overrides.yaml").read_text()
         assert f"seed={seed}" in hydra_overrides  # .hydra/ not clobbered by another run
     assert seeds == set(range(1, 7))
+
+
+def test_two_runs_in_one_process_cannot_share_a_dir(tmp_path):
+    """A launcher's worker threads are runs of one process: the lock still tells them apart."""
+    run_dir = tmp_path / "run"
+    claim.hold(run_dir)
+    try:
+        with pytest.raises(ConfigError, match="is in use by another live run"):
+            claim.hold(run_dir)
+    finally:
+        claim.release(run_dir)
+    claim.hold(run_dir)  # released: free again
+    claim.release(run_dir)

@@ -77,9 +77,9 @@ def hold(run_dir: Path) -> None:
     from hydratune.errors import ConfigError
 
     run_dir = Path(run_dir)
+    # No shortcut for a dir this process already holds: two threads of one process (a
+    # launcher's worker threads) are two runs; flock tells their open files apart.
     key = str(run_dir.resolve())
-    if key in _held:
-        return
     run_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
