@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -27,6 +28,12 @@ def files(tmp_path):
 
 
 GOOD_CSV = "text,label\ngood film,positive\nbad film,negative\nfine film,positive\n"
+JSONL_OK = "".join(
+    f'{{"text": "{t} film", "label": "{y}"}}\n'
+    for t, y in (("good", "positive"), ("bad", "negative"), ("fine", "positive"))
+)
+SFT_NULL = '{"text": null}\n'
+SFT_OK = '{"text": "Q: Sky?\\nA: Blue."}\n{"text": "Q: Grass?\\nA: Green."}\n'
 
 
 def data_files(train: str, eval_: str | None = None) -> list[str]:
@@ -118,6 +125,139 @@ CASES = {
         lambda f: ["loss=bce"],
         "loss=bce is for multi-label data",
     ),
+    # issue 15: the 19 bad inputs that were accepted or ended in a raw library error
+    "no training rows asked for": (
+        lambda f: ["data.max_train_samples=0"],
+        "data.max_train_samples=0 must be at least 1 (null = every row): set it to 1 or more",
+    ),
+    "zero epochs": (
+        lambda f: ["trainer.args.num_train_epochs=0"],
+        "trainer.args.num_train_epochs=0 with trainer.args.max_steps=-1 would train zero steps",
+    ),
+    "negative focal gamma": (
+        lambda f: ["loss=focal", "loss.gamma=-1"],
+        "loss.gamma=-1 must be at least 0 (0 = cross-entropy): set it to 0 or more",
+    ),
+    "negative class weight": (
+        lambda f: ["loss=weighted_ce", "loss.class_weights=[-1,1]"],
+        "loss.class_weights=[-1, 1] each value must be at least 0 (a class weight; here -1)",
+    ),
+    "max_length not a number": (
+        lambda f: ["data.max_length=abc"],
+        "data.max_length='abc' must be int or null, not str",
+    ),
+    "null text in a jsonl row": (
+        lambda f: data_files(f("null.jsonl", JSONL_OK + '{"text": null, "label": "positive"}\n')),
+        "Text column 'text' is empty (null) at row 4 of the train split (1 = its first data row)",
+    ),
+    "malformed jsonl line": (
+        lambda f: data_files(f("bad.jsonl", JSONL_OK + '{"text": "oops", "label": }\n')),
+        "bad.jsonl line 4 is not valid JSON (Expecting value, column 27): fix or remove that line",
+    ),
+    "LoRA rank 0": (
+        lambda f: ["peft=lora", "peft.r=0"],
+        "peft.r=0 must be at least 1 (the LoRA rank): set it to 1 or more",
+    ),
+    "label_names that do not fit the labels": (
+        lambda f: [
+            *data_files(f("f.csv", "text,label\na,0.0\nb,1.0\nc,0.0\n")),
+            "+data.label_names=[x,y,z]",
+        ],  # fmt: skip
+        "The train split has labels ['0.0', '1.0'] that are not in data.label_names "
+        "['x', 'y', 'z']",
+    ),
+    "eval_size neither fraction nor count": (
+        lambda f: ["data.eval_files=null", "data.eval_size=1.5"],
+        "data.eval_size=1.5 must be a fraction in (0, 1) or a whole number of rows",
+    ),
+    "zero batch size": (
+        lambda f: ["trainer.args.per_device_train_batch_size=0"],
+        "trainer.args.per_device_train_batch_size=0 must be greater than 0",
+    ),
+    "negative warmup": (
+        lambda f: ["trainer.args.warmup_steps=-1"],
+        "trainer.args.warmup_steps=-1 must be at least 0",
+    ),
+    "save_total_limit 0": (
+        lambda f: ["trainer.args.save_total_limit=0"],
+        "trainer.args.save_total_limit=0 must be at least 1",
+    ),
+    "LoRA dropout above 1": (
+        lambda f: ["peft=lora", "peft.lora_dropout=1.5"],
+        "peft.lora_dropout=1.5 must be at least 0 and less than 1 (a dropout probability)",
+    ),
+    "negative model dropout": (
+        lambda f: ["model.hidden_dropout_prob=-0.1"],
+        "model.hidden_dropout_prob=-0.1 must be at least 0 and less than 1",
+    ),
+    "zero layers": (
+        lambda f: ["model.num_hidden_layers=0"],
+        "model.num_hidden_layers=0 must be at least 1: set it to 1 or more",
+    ),
+    "no eval rows asked for": (
+        lambda f: ["data.max_eval_samples=0"],
+        "data.max_eval_samples=0 must be at least 1",
+    ),
+    "zero logging steps": (
+        lambda f: ["trainer.args.logging_steps=0"],
+        "trainer.args.logging_steps=0 must be greater than 0",
+    ),
+    "empty text cell in a csv": (
+        lambda f: data_files(f("blank.csv", GOOD_CSV + ",positive\n")),
+        "Text column 'text' is empty (null) at row 4 of the train split",
+    ),
+    # more of the same families
+    "every range problem at once": (
+        lambda f: [
+            "data.max_train_samples=0",
+            "loss=focal",
+            "loss.gamma=-1",
+            "peft=lora",
+            "peft.r=0",
+            "trainer.args.num_train_epochs=0",
+        ],  # fmt: skip
+        "4 problems in the config:\n  - data.max_train_samples=0",
+    ),
+    "unlabelled rows in train and eval": (
+        lambda f: data_files(
+            f("t.csv", GOOD_CSV + "odd film,\nmeh film,\n"), f("e.csv", "text,label\nmeh,\n")
+        ),
+        "Label column 'label' is empty in 2 rows of the train split (rows 4, 5) and 1 row of "
+        "the eval split (row 1)",
+    ),
+    "malformed json array": (
+        lambda f: data_files(f("bad.json", '[\n{"text": "a", "label": "x"},\n{"text": "b"\n]\n')),
+        "bad.json line 4 is not valid JSON",
+    ),
+    "label_names missing a string label": (
+        lambda f: ["+data.label_names=[negative]"],
+        "The train split has labels ['positive'] that are not in data.label_names ['negative']",
+    ),
+    "zero LoRA alpha": (
+        lambda f: ["peft=lora", "peft.lora_alpha=0"],
+        "peft.lora_alpha=0 must be greater than 0",
+    ),
+    "negative focal class weight": (
+        lambda f: ["loss=focal", "loss.class_weights=[1,-2]"],
+        "loss.class_weights=[1, -2] each value must be at least 0 (a class weight; here -2)",
+    ),
+    "label smoothing of 1.5": (
+        lambda f: ["+trainer.args.label_smoothing_factor=1.5"],
+        "trainer.args.label_smoothing_factor=1.5 must be at least 0 and less than 1",
+    ),
+    "null text in SFT data": (
+        lambda f: [
+            "trainer=sft",
+            "data=sft_files",
+            "data.eval_size=1",
+            "data.train_files=" + f("sft.jsonl", SFT_OK + SFT_NULL),
+        ],  # fmt: skip
+        "Row 3 of the train split (1 = its first data row): column 'text' is None, not text",
+    ),
+    "zero tokenizer processes": (
+        lambda f: ["data.num_proc=0"],
+        "data.num_proc=0 must be at least 1",
+    ),
 }
 
 
@@ -141,6 +281,10 @@ def test_bad_input_fails_fast_and_clearly(case, files, tmp_path, monkeypatch):
     assert message in record["error"]["message"]
     assert "train" not in record["timings_s"]  # nothing trained
     assert not (run_dir / "checkpoints").exists()
+    table = os.environ.get("HYDRATUNE_FAILURE_TABLE")  # the note's table: case, time, message
+    if table:
+        with open(table, "a") as rows:
+            rows.write(json.dumps([case, round(elapsed, 2), str(caught.value)]) + "\n")
 
 
 def test_dry_run_checks_everything_and_trains_nothing(tmp_path):

@@ -20,19 +20,40 @@ from hydratune.redact import is_secret_key, redact, redact_overrides
         ("tokenizer_name_or_path", False),
         ("max_new_tokens", False),
         ("monkey", False),
-        ("pad_token_id", True),
+        ("pad_token_id", False),
+        ("pad_token", False),
+        ("eos_token", False),
+        ("mask_token", False),
+        ("num_key_value_heads", False),
+        ("token_type_ids", False),
+        ("hf_token", True),
+        ("HF_TOKEN", True),
+        ("access_token", True),
+        ("api_key", True),
+        ("key", True),
+        ("authorization", True),
+        ("logger.wandb_api", True),
     ],  # fmt: skip
 )
-def test_secret_keys_are_whole_words(key, secret):
+def test_secret_keys_by_their_meaning(key, secret):
     assert is_secret_key(key) is secret
 
 
 def test_redact_replaces_only_secret_values():
-    config = {"model": {"tokenizer_name_or_path": "x"}, "logger": {"api_key": "abc"}}
-    assert redact(config) == {
-        "model": {"tokenizer_name_or_path": "x"},
-        "logger": {"api_key": "<redacted>"},
+    config = {
+        "model": {"tokenizer_name_or_path": "x", "pad_token": "<pad>", "pad_token_id": 0},
+        "logger": {"api_key": "abc"},
+        "trainer": {"args": {"hub_token": "hf_abc", "eos_token": "</s>"}},
     }
+    assert redact(config) == {
+        "model": {"tokenizer_name_or_path": "x", "pad_token": "<pad>", "pad_token_id": 0},
+        "logger": {"api_key": "<redacted>"},
+        "trainer": {"args": {"hub_token": "<redacted>", "eos_token": "</s>"}},
+    }
+    assert redact_overrides(["+model.pad_token=<pad>", "+trainer.args.hub_token=x"]) == [
+        "+model.pad_token=<pad>",
+        "+trainer.args.hub_token=<redacted>",
+    ]
     assert redact_overrides(["seed=1", "+logger.api_key=abc"]) == [
         "seed=1",
         "+logger.api_key=<redacted>",

@@ -6,6 +6,7 @@ OmegaConf resolvers that the shipped configs use, so composition and ``--cfg job
 
 from omegaconf import OmegaConf
 
+from hydratune.runtime.claim import claim
 from hydratune.runtime.distributed import now
 from hydratune.samples import sample_path
 
@@ -13,8 +14,10 @@ __version__ = "0.1.0"
 
 
 def register_resolvers() -> None:
-    """``${hydratune.sample:NAME}`` (shipped data) and ``${hydratune.now:FORMAT}`` (run time)."""
-    for name, resolver in (("hydratune.sample", sample_path), ("hydratune.now", now)):
+    """``${hydratune.sample:NAME}`` (shipped data), ``${hydratune.now:FORMAT}`` (run time) and
+    ``${hydratune.claim:PATH}`` (the run dir, claimed for this run alone)."""
+    resolvers = {"hydratune.sample": sample_path, "hydratune.now": now, "hydratune.claim": claim}
+    for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
 

@@ -15,3 +15,7 @@ class DataError(HydratuneError):
 
 class HubUnreachableError(HydratuneError):
     """A hub id was asked for and the Hugging Face Hub cannot be reached."""
+
+
+class DiskFullError(HydratuneError):
+    """A checkpoint or the final save ran out of disk space."""

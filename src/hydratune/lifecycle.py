@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from hydratune.errors import ConfigError
 from hydratune.record import RunRecord
 from hydratune.redact import redact_hydra_files, redact_overrides
+from hydratune.runtime import claim
 from hydratune.runtime.distributed import is_main_process
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,19 @@ def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True)
     attempt of the same run goes on from its last complete checkpoint, in the same W&B run. A
     run dir that holds another run is an error.
     """
+    if is_main_process():
+        claim.hold(context.run_dir)  # one live run per dir: a second one fails here, at once
+    try:
+        attempt = _plan(context, checkpoint_dir, resume)
+    except BaseException:
+        claim.release(context.run_dir)
+        raise
+    if attempt.action == "skip":
+        claim.release(context.run_dir)
+    return attempt
+
+
+def _plan(context: RunContext, checkpoint_dir: Path, resume: bool) -> Attempt:
     from hydratune.runtime.checkpoints import latest_complete
 
     path = context.run_dir / "run.json"
@@ -128,6 +144,7 @@ class Lifecycle:
         self.status_on_success = "completed"
 
     def __enter__(self) -> Lifecycle:
+        self._previous_sigterm = _catch_sigterm()
         self.record.start()
         if self.main:
             redact_hydra_files(self.context.run_dir)
@@ -145,6 +162,9 @@ class Lifecycle:
             status = "failed"
         self.record.finish(status, error)
         self._finish_tracker(status)
+        claim.release(self.context.run_dir)
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
         return False  # never swallow the error
 
     @contextmanager
@@ -174,3 +194,39 @@ class Lifecycle:
             self.tracker.finish(exit_code=0 if status == "completed" else 1)
         except Exception as err:  # noqa: BLE001  the run's own result matters more
             log.warning("Could not finish the W&B run cleanly: %s", err)
+
+
+class Terminated(SystemExit):
+    """SIGTERM (how many clusters preempt, and what ``scancel`` and timeouts send first)."""
+
+    def __init__(self, signum: int, code: int | None = None):
+        super().__init__(128 + signum if code is None else code)
+        self.signal = signal.Signals(signum).name
+
+    def __str__(self) -> str:
+        return (
+            f"stopped by {self.signal} (exit code {self.code}): re-run the same command into "
+            "the same run dir to resume from the last complete checkpoint"
+        )
+
+
+def _catch_sigterm():
+    """Make SIGTERM end the run like SLURM's requeue signal does: through the SIGUSR2 handler
+    when one is installed (submitit's: requeue the job, then exit), and as an interruption that
+    run.json records either way. Python's default would kill the process with run.json still
+    saying ``running``. Returns the previous handler (None where signals cannot be set: a
+    launcher's worker thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_sigterm(signum, frame):
+        requeue = signal.getsignal(signal.SIGUSR2)
+        if callable(requeue):
+            log.warning("SIGTERM: taking the requeue path of SIGUSR2 (%s)", requeue)
+            try:
+                requeue(signal.SIGUSR2, frame)  # submitit's requeues, then exits
+            except SystemExit as requeued:
+                raise Terminated(signum, requeued.code) from requeued
+        raise Terminated(signum)
+
+    return signal.signal(signal.SIGTERM, on_sigterm)

@@ -99,14 +99,17 @@ def train_and_evaluate(
     trainer, datasets, life: Lifecycle, resume_from: Path | None, counter: TokenCounter
 ) -> dict:
     """Train (from a checkpoint when resuming), evaluate every split, save model and metrics."""
+    from hydratune.runtime.checkpoints import disk_full_explained
+
     run_dir = life.context.run_dir
-    with life.phase("train"):
+    with disk_full_explained(trainer.args.output_dir, run_dir), life.phase("train"):
         resume = str(resume_from) if resume_from else None
         metrics = trainer.train(resume_from_checkpoint=resume).metrics
     metrics.update(counter.metrics("train", metrics.get("train_runtime")))
     with life.phase("evaluate"):
         metrics.update(evaluate(trainer, datasets, run_dir, counter))
-    save_model(trainer, run_dir / "model")
+    with disk_full_explained(trainer.args.output_dir, run_dir):
+        save_model(trainer, run_dir / "model")
     if is_main_process():
         write_json(run_dir / "metrics.json", metrics)
         write_json(run_dir / "log_history.json", trainer.state.log_history)  # for compare

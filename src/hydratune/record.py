@@ -6,6 +6,7 @@ half-written file.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -39,7 +40,15 @@ def write_json(path: Path, obj) -> None:
     """Write JSON atomically; NaN and infinities become null so any JSON reader can load it."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_finite(obj), indent=2, sort_keys=True) + "\n")
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True) + "\n"
+    try:
+        tmp.write_text(text)
+    except OSError as err:
+        if err.errno != errno.ENOSPC or not path.exists():
+            raise
+        tmp.unlink(missing_ok=True)  # a full disk: rewrite in place, into the file's own
+        path.write_text(text)  # pages, so run.json can still say the run failed and why
+        return
     os.replace(tmp, path)
 
 

@@ -7,14 +7,29 @@ import os
 from pathlib import Path
 
 SECRET_WORDS = {"token", "key", "secret", "password", "passwd", "apikey", "credentials"}
+# Known secret names whose last word alone would not say so (WANDB_API_KEY says it already).
+SECRET_NAMES = {"auth", "authorization", "bearer", "credential", "passphrase", "wandb_api"}
+# Tokenizer special tokens and their ids, and other keys that merely end in a secret word:
+# their values (``<pad>``, ``0``) are data, and blanking them makes the record lie.
+NOT_SECRET_BEFORE = {
+    "pad", "eos", "bos", "unk", "sep", "cls", "mask", "special", "chat", "start", "end",
+    "decoder", "label", "sort", "cache", "dataset", "column",
+}  # fmt: skip
 REDACTED = "<redacted>"
 
 
 def is_secret_key(key: str) -> bool:
-    """``hf_token``, ``api_key``, ``WANDB_API_KEY``, ``secret``: a word of the key is secret.
-    Whole words only, so ``tokenizer_name_or_path`` or ``max_new_tokens`` stay visible."""
-    words = key.lower().replace("-", "_").replace(".", "_").split("_")
-    return any(word in SECRET_WORDS for word in words)
+    """What the key means: a secret word as its LAST word (``hf_token``, ``api_key``,
+    ``WANDB_API_KEY``, ``db-password``), or a known secret name. ``pad_token``, ``eos_token``,
+    ``pad_token_id``, ``max_new_tokens`` and ``tokenizer_name_or_path`` stay visible."""
+    words = [w for w in key.lower().replace("-", "_").replace(".", "_").split("_") if w]
+    if not words:
+        return False
+    if any(words[-len(name.split("_")) :] == name.split("_") for name in SECRET_NAMES):
+        return True
+    if words[-1] not in SECRET_WORDS:
+        return False
+    return len(words) == 1 or words[-2] not in NOT_SECRET_BEFORE
 
 
 def redact(obj):

@@ -21,11 +21,18 @@ from collections.abc import Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
 from hydratune.errors import ConfigError
 
 GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger")
-POSITIVE_ARGS = ("gradient_accumulation_steps", "per_device_train_batch_size",
-                 "per_device_eval_batch_size", "learning_rate")  # fmt: skip
+ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out of range
+    "gradient_accumulation_steps": POSITIVE, "per_device_train_batch_size": POSITIVE,
+    "per_device_eval_batch_size": POSITIVE, "learning_rate": POSITIVE,
+    "num_train_epochs": NON_NEGATIVE, "weight_decay": NON_NEGATIVE, "warmup_steps": NON_NEGATIVE,
+    "max_grad_norm": NON_NEGATIVE, "logging_steps": POSITIVE, "save_steps": POSITIVE,
+    "eval_steps": POSITIVE, "save_total_limit": AT_LEAST_ONE,
+    "dataloader_num_workers": NON_NEGATIVE, "label_smoothing_factor": Range(ge=0, lt=1),
+}  # fmt: skip
 _UnionType = type(int | None)
 
 
@@ -91,7 +98,7 @@ def node_problems(node: DictConfig, group: str) -> list[str]:
             problems.append(f"{group}.{key} is required: set {group}.{key}=<value>.")
         else:
             value = OmegaConf.to_container(node, resolve=True)[key]
-            problem = value_problem(value, hints.get(key))
+            problem = value_problem(value, hints.get(key)) or range_problem(value, hints.get(key))
             if problem:
                 problems.append(f"{group}.{key}={value!r} {problem}.")
     problems += [
@@ -113,6 +120,8 @@ def value_problem(value, hint) -> str | None:
 
 def _accepts(value, hint) -> bool:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:  # Annotated[int, Range(...)]: the range is checked apart
+        return _accepts(value, args[0])
     if hint is type(None):
         return value is None
     if origin in (typing.Union, _UnionType):
@@ -139,6 +148,8 @@ def _accepts(value, hint) -> bool:
 
 def _describe(hint) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _describe(args[0])
     if origin in (typing.Union, _UnionType):
         return " or ".join(_describe(arm) for arm in args)
     if origin is typing.Literal:
@@ -173,11 +184,25 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
                 problems.append(
                     f"trainer.args.{key}={value!r} must be {names}, not {type(value).__name__}."
                 )
-    for key in POSITIVE_ARGS:
+    for key, bounds in ARG_RANGES.items():
         value = args.get(key)
-        if isinstance(value, numbers.Number) and value <= 0:
-            problems.append(f"trainer.args.{key}={value} must be greater than 0.")
-    return problems
+        problem = bounds.problem(value) if isinstance(value, numbers.Number) else None
+        if problem:
+            problems.append(f"trainer.args.{key}={value} {problem}.")
+    return problems + zero_steps_problems(args)
+
+
+def zero_steps_problems(args: dict) -> list[str]:
+    """``num_train_epochs=0`` with no ``max_steps`` trains nothing and still says completed."""
+    epochs, steps = args.get("num_train_epochs"), args.get("max_steps")
+    if not all(isinstance(v, numbers.Number) for v in (epochs, steps)):
+        return []  # a type problem, reported above
+    if epochs <= 0 and steps <= 0:
+        return [
+            f"trainer.args.num_train_epochs={epochs} with trainer.args.max_steps={steps} would "
+            "train zero steps: set num_train_epochs above 0 or max_steps to 1 or more."
+        ]
+    return []
 
 
 def trainer_arguments_class(trainer: DictConfig) -> type | None:
@@ -237,7 +262,7 @@ def locate(target: str):
 
 def _type_hints(builder) -> dict:
     try:
-        return typing.get_type_hints(builder)
+        return typing.get_type_hints(builder, include_extras=True)
     except Exception:  # noqa: BLE001  an annotation that does not evaluate: check nothing
         return {}
 

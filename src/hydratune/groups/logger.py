@@ -8,12 +8,15 @@ would overwrite same-named keys.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from hydratune.redact import redact_overrides
+
+log = logging.getLogger(__name__)
 
 _INHERITED_SERVICE = os.environ.get("WANDB_SERVICE")  # set before this process used W&B
 
@@ -39,12 +42,65 @@ class WandbTracker:
     def __init__(self, run):
         self.run = run
         self.run_id = run.id
+        tolerate_a_dead_service()
 
     def log_summary(self, metrics: dict) -> None:
-        self.run.summary.update(metrics)
+        guarded(lambda: self.run.summary.update(metrics))
 
     def finish(self, exit_code: int) -> None:
-        self.run.finish(exit_code=exit_code)
+        guarded(lambda: self.run.finish(exit_code=exit_code))
+
+
+class _Service:
+    """Whether W&B's service process still answers. W&B is a record of the run, not the run:
+    once it dies (killed, out of memory, a full disk) training goes on untracked, and
+    run.json and metrics.json still complete."""
+
+    dead: BaseException | None = None
+
+
+def guarded(call):
+    if _Service.dead is not None:
+        return None
+    try:
+        return call()
+    except Exception as err:  # noqa: BLE001  any failure of the tracker must not stop training
+        _Service.dead = err
+        log.warning(
+            "W&B stopped answering (%s: %s): training goes on without tracking; run.json and "
+            "metrics.json are still written. `wandb sync` the offline run later for what it "
+            "got.", type(err).__name__, err,
+        )  # fmt: skip
+        return None
+
+
+def tolerate_a_dead_service() -> None:
+    """Make the W&B callback Trainer builds for ``report_to=wandb`` survive the service dying:
+    each of its events goes through :func:`guarded`. transformers picks the callback class from
+    its ``INTEGRATION_TO_CALLBACK`` registry when the Trainer is built (after this run opened)."""
+    from transformers import TrainerCallback
+    from transformers.integrations import integration_utils as hf
+    from wandb.sdk.lib.import_hooks import unregister_all_post_import_hooks
+
+    # W&B also reports each library imported after init (telemetry), from inside the import
+    # statement, where no guard reaches: with the service gone, a lazy `import sklearn...`
+    # in evaluation raised ConnectionResetError. That telemetry is not worth a run.
+    unregister_all_post_import_hooks()
+    _Service.dead = None  # a new run, a new service connection
+    base = hf.INTEGRATION_TO_CALLBACK["wandb"]
+    if getattr(base, "tolerant", False):
+        return
+
+    def tolerant(name):
+        def event(self, *args, **kwargs):
+            return guarded(lambda: getattr(base, name)(self, *args, **kwargs))
+
+        return event
+
+    events = {n: tolerant(n) for n in dir(TrainerCallback) if n.startswith("on_")}
+    hf.INTEGRATION_TO_CALLBACK["wandb"] = type(
+        "TolerantWandbCallback", (base,), {**events, "tolerant": True}
+    )
 
 
 def none(

@@ -15,13 +15,16 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 
+from hydratune.bounds import Range
 from hydratune.errors import ConfigError
 
 log = logging.getLogger(__name__)
+WEIGHTS = Range(ge=0, what="a class weight")
 
 
 def default(data):
@@ -34,19 +37,24 @@ def default(data):
     return {"classification": cross_entropy_loss, "multilabel": bce_loss}.get(data.kind)
 
 
-def weighted_ce(data, *, class_weights: Sequence[float] | str = "auto"):
+def weighted_ce(data, *, class_weights: Annotated[Sequence[float] | str, WEIGHTS] = "auto"):
     """Cross-entropy with one weight per class (``auto`` = inverse frequency in train)."""
     weights = class_weight_tensor(class_weights, data)
     return functools.partial(cross_entropy_loss, class_weights=weights)
 
 
-def focal(data, *, gamma: float = 2.0, class_weights: Sequence[float] | str | None = None):
+def focal(
+    data,
+    *,
+    gamma: Annotated[float, Range(ge=0, what="0 = cross-entropy")] = 2.0,
+    class_weights: Annotated[Sequence[float] | str | None, WEIGHTS] = None,
+):
     """Focal loss: down-weights easy examples by ``(1 - p_true) ** gamma``."""
     weights = class_weight_tensor(class_weights, data) if class_weights is not None else None
     return functools.partial(focal_loss, gamma=gamma, class_weights=weights)
 
 
-def bce(data, *, pos_weight: Sequence[float] | str | None = None):
+def bce(data, *, pos_weight: Annotated[Sequence[float] | str | None, WEIGHTS] = None):
     """Multi-label binary cross-entropy over sigmoid outputs (``pos_weight`` per label)."""
     if data.kind != "multilabel":
         raise ConfigError(

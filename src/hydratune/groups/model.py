@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
 from transformers import (
@@ -20,24 +20,26 @@ from transformers import (
 )
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from hydratune.bounds import AT_LEAST_ONE, DROPOUT
 from hydratune.errors import ConfigError
 from hydratune.runtime.hub import explain_unreachable, local_only
 from hydratune.tokenizers import train_byte_bpe, train_wordpiece
 
 log = logging.getLogger(__name__)
+Size = Annotated[int, AT_LEAST_ONE]  # layer counts and widths
 
 
 def tiny_bert(
     data,
     *,
-    vocab_size: int = 2000,
-    hidden_size: int = 64,
-    num_hidden_layers: int = 2,
-    num_attention_heads: int = 2,
-    intermediate_size: int = 128,
-    max_position_embeddings: int = 512,
-    hidden_dropout_prob: float = 0.1,
-    attention_probs_dropout_prob: float = 0.1,
+    vocab_size: Size = 2000,
+    hidden_size: Size = 64,
+    num_hidden_layers: Size = 2,
+    num_attention_heads: Size = 2,
+    intermediate_size: Size = 128,
+    max_position_embeddings: Size = 512,
+    hidden_dropout_prob: Annotated[float, DROPOUT] = 0.1,
+    attention_probs_dropout_prob: Annotated[float, DROPOUT] = 0.1,
     lowercase: bool = True,
 ):
     """A small BERT classifier built from a config, with a WordPiece tokenizer trained offline."""
@@ -141,7 +143,7 @@ def _is_dir(path: str) -> bool:
 SPEC_FILE = "hydratune_module.json"
 
 
-def custom(data, *, module: dict, vocab_size: int = 2000, lowercase: bool = True):
+def custom(data, *, module: dict, vocab_size: Size = 2000, lowercase: bool = True):
     """Any ``torch.nn.Module`` by ``_target_``, with a WordPiece tokenizer trained offline.
 
     The module is built with ``vocab_size`` and ``num_labels`` from the tokenizer and data; its
@@ -231,13 +233,13 @@ AUTO_TASK = {"classification": "sequence_classification", "multilabel": "sequenc
 def tiny_llama(
     data,
     *,
-    vocab_size: int = 2000,
-    hidden_size: int = 64,
-    num_hidden_layers: int = 2,
-    num_attention_heads: int = 4,
-    num_key_value_heads: int = 2,
-    intermediate_size: int = 128,
-    max_position_embeddings: int = 512,
+    vocab_size: Size = 2000,
+    hidden_size: Size = 64,
+    num_hidden_layers: Size = 2,
+    num_attention_heads: Size = 4,
+    num_key_value_heads: Size = 2,
+    intermediate_size: Size = 128,
+    max_position_embeddings: Size = 512,
 ):
     """A small Llama causal LM built from a config, with a byte-level BPE tokenizer trained
     offline on the training texts, pad and eos tokens, and a ChatML chat template."""

@@ -11,7 +11,9 @@ import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
+from hydratune.bounds import DROPOUT, POSITIVE, Range
 from hydratune.errors import ConfigError
 
 BASE_DIR = "base"  # under model/: the base's config, and its weights when built from a config
@@ -25,9 +27,9 @@ def none(model):
 def lora(
     model,
     *,
-    r: int = 16,
-    lora_alpha: int = 32,
-    lora_dropout: float = 0.05,
+    r: Annotated[int, Range(ge=1, what="the LoRA rank")] = 16,
+    lora_alpha: Annotated[float, POSITIVE] = 32,
+    lora_dropout: Annotated[float, DROPOUT] = 0.05,
     target_modules: str | Sequence[str] = "all-linear",
     modules_to_save: str | Sequence[str] | None = "auto",
     bias: str = "none",

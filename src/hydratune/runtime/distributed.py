@@ -36,20 +36,33 @@ def share_start_time() -> None:
     """
     if world_size() <= 1 or START_TIME_ENV in os.environ:
         return
-    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() != "true":
+    store = agent_store()
+    if store is None:
         return
-    from datetime import timedelta
-
-    import torch.distributed as dist
-
-    store = dist.TCPStore(
-        os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
-        timeout=timedelta(seconds=300),
-    )  # fmt: skip
     key = f"hydratune/start_time/{os.environ.get('TORCHELASTIC_RUN_ID', '')}"
     if is_main_process():
         store.set(key, datetime.now().strftime(_STAMP_FORMAT))
     os.environ[START_TIME_ENV] = store.get(key).decode()  # waits for rank 0
+
+
+def agent_store():
+    """torchrun's key-value store (None outside torchrun): how ranks share rank 0's choices."""
+    global _store
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() != "true":
+        return None
+    if _store is None:
+        from datetime import timedelta
+
+        import torch.distributed as dist
+
+        _store = dist.TCPStore(
+            os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
+            timeout=timedelta(seconds=300),
+        )  # fmt: skip
+    return _store
+
+
+_store = None
 
 
 def now(pattern: str) -> str:

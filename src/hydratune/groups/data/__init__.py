@@ -14,9 +14,12 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Sequence
+from typing import Annotated
 
+from hydratune.bounds import FractionOrCount
 from hydratune.groups.data.classification import (
     LABELS,
+    ROWS,
     ClassificationData,
     classification_splits,
 )
@@ -43,8 +46,8 @@ def with_options_of(shared):
         ]
         builder.__signature__ = inspect.Signature(own + extra)
         builder.__annotations__ = {
-            **typing.get_type_hints(shared),
-            **typing.get_type_hints(builder),
+            **typing.get_type_hints(shared, include_extras=True),
+            **typing.get_type_hints(builder, include_extras=True),
         }
         return builder
 
@@ -87,9 +90,9 @@ def sft_files(
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     formatting: str | None = None,
-    max_train_samples: int | None = None,
-    max_eval_samples: int | None = None,
-    eval_size: float = 0.1,
+    max_train_samples: Annotated[int | None, ROWS] = None,
+    max_eval_samples: Annotated[int | None, ROWS] = None,
+    eval_size: Annotated[float, FractionOrCount()] = 0.1,
     seed: int = 42,
     read_options: dict | None = None,
 ) -> SFTData:

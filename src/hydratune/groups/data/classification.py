@@ -10,13 +10,16 @@ import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Annotated
 
 from datasets import ClassLabel, Dataset, DatasetDict
 
+from hydratune.bounds import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.errors import DataError
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
 
 log = logging.getLogger(__name__)
+ROWS = Range(ge=1, what="null = every row")
 LABELS = "labels"  # the column name transformers models take their targets from
 
 
@@ -99,19 +102,21 @@ def classification_splits(
     label_column: str = "label",
     text_pair_column: str | None = None,
     label_names: Sequence[str] | None = None,
-    max_length: int | None = 128,
+    max_length: Annotated[int | None, AT_LEAST_ONE] = 128,
     pad_to_max_length: bool = False,
-    max_train_samples: int | None = None,
-    max_eval_samples: int | None = None,
-    eval_size: float = 0.1,
+    max_train_samples: Annotated[int | None, ROWS] = None,
+    max_eval_samples: Annotated[int | None, ROWS] = None,
+    eval_size: Annotated[float, FractionOrCount()] = 0.1,
     seed: int = 42,
-    num_proc: int | None = None,
+    num_proc: Annotated[int | None, AT_LEAST_ONE] = None,
 ) -> ClassificationData:
     """Check the raw splits and map their labels to ids: the classification task's data."""
     for name, split in splits.items():
         check_columns(name, split, [text_column, text_pair_column])
-        if label_column in split.column_names:
-            _checked_values(split, label_column, name)  # row numbers as in the file
+        for column in (text_column, text_pair_column):
+            if column:
+                check_texts(split, column, name)
+    check_labelled(splits, label_column)  # row numbers as in the file, before any split
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label = _label_space(splits["train"], label_column, label_names)
     if "test" in splits and label_column not in splits["test"].column_names:
@@ -119,8 +124,9 @@ def classification_splits(
             "The test split has no %r column, so it is skipped: no test_* metrics. Label it "
             "(or set data.label_column) to evaluate it.", label_column,
         )  # fmt: skip
+    given = bool(label_names)
     splits = {
-        name: _encode_labels(name, split, label_column, names, multi_label)
+        name: _encode_labels(name, split, label_column, names, multi_label, given)
         for name, split in splits.items()
         if name != "test" or label_column in split.column_names  # unlabelled test: skip
     }
@@ -184,24 +190,68 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def check_texts(split: Dataset, column: str, split_name: str) -> None:
+    """Every text cell is a string: a null or a number would fail deep inside the tokenizer."""
+    for row, value in enumerate(split[column][:], start=1):
+        if not isinstance(value, str):
+            said = "empty (null)" if _is_empty(value) else f"{value!r} ({type(value).__name__})"
+            raise DataError(
+                f"Text column {column!r} is {said} at row {row} of the {split_name} split "
+                "(1 = its first data row): texts must be strings; fill or drop that row."
+            )
+
+
+def check_labelled(splits: dict[str, Dataset], column: str) -> None:
+    """Rows without a label in a labelled split, counted per split, in one message."""
+    found = []
+    for name, split in splits.items():
+        if column in split.column_names:
+            rows = [i for i, v in enumerate(split[column][:], start=1) if _is_empty(v)]
+            if rows:
+                found.append((name, rows))
+    if not found:
+        return
+    if len(found) == 1 and len(found[0][1]) == 1:
+        name, (row,) = found[0]
+        raise DataError(
+            f"Label column {column!r} is empty at row {row} of the {name} split "
+            "(1 = its first data row): fill or drop that row."
+        )
+    parts = [
+        f"{len(rows)} row{'s' if len(rows) > 1 else ''} of the {name} split "
+        f"(row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+        f"{', ...' if len(rows) > 5 else ''})"
+        for name, rows in found
+    ]
+    raise DataError(
+        f"Label column {column!r} is empty in {' and '.join(parts)} (1 = a split's first data "
+        "row): fill or drop those rows, or leave the label column out of an unlabelled split."
+    )
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _checked_values(split: Dataset, column: str, split_name: str) -> list:
     values = split[column][:]  # one Arrow read: list(column) goes row by row (1 s on SST-2)
-    for row, value in enumerate(values, start=1):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            raise DataError(
-                f"Label column {column!r} is empty at row {row} of the {split_name} split "
-                "(1 = its first data row): fill or drop that row."
-            )
+    check_labelled({split_name: split}, column)
     return values
 
 
 def _encode_labels(
-    split_name: str, split: Dataset, column: str, names: list[str], multi_label: bool
+    split_name: str, split: Dataset, column: str, names: list[str], multi_label: bool, given=False
 ) -> Dataset:
     """Replace the label column by ``labels``: class ids, or multi-hot float vectors."""
     values = _checked_values(split, column, split_name)
     encode = _multi_hot if multi_label else _class_ids
     labels, bad = encode(values, names)
+    if bad and given:
+        raise DataError(
+            f"The {split_name} split has labels {bad[:10]} that are not in data.label_names "
+            f"{names}. List every label of the data there (in class-id order), or drop "
+            "data.label_names to read the names from the train split."
+        )
     if bad:
         raise DataError(
             f"The {split_name} split has labels {bad[:10]} outside the train split's "

@@ -93,6 +93,9 @@ def read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Da
                 f"data.{split}_files: {path} line {line} is not valid UTF-8. Re-save the file "
                 "as UTF-8, or for csv/tsv pass its encoding: +data.read_options.encoding=latin-1"
             ) from err
+        malformed = _first_bad_json(paths) if builder == "json" else None
+        if malformed:
+            raise DataError(f"data.{split}_files: {malformed}") from err
         raise DataError(f"data.{split}_files: could not read {paths}: {err}") from err
 
 
@@ -105,6 +108,27 @@ def _first_undecodable_line(paths: list[str]) -> tuple[str, int] | None:
                     line.decode("utf-8")
                 except UnicodeDecodeError:
                     return path, number
+    return None
+
+
+def _first_bad_json(paths: list[str]) -> str | None:
+    """Where a json/jsonl read failed, the file and line that do not parse (error path only)."""
+    import json
+
+    for path in paths:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        whole = not path.lower().endswith(".jsonl") and text.lstrip().startswith("[")
+        chunks = [(1, text)] if whole else enumerate(text.splitlines(), start=1)
+        for number, chunk in chunks:
+            try:
+                if chunk.strip():
+                    json.loads(chunk)
+            except json.JSONDecodeError as err:
+                line = err.lineno if whole else number
+                return (
+                    f"{path} line {line} is not valid JSON ({err.msg}, column {err.colno}): "
+                    "fix or remove that line."
+                )
     return None
 
 

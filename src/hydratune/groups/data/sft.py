@@ -99,12 +99,12 @@ def sft_splits(
         check_not_empty(name, split)
         if format_row:
             splits[name] = apply_formatting(name, split, format_row, formatting)
-    splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     kind = sft_format(splits["train"], "train")
-    for name, split in splits.items():
+    for name, split in splits.items():  # before the held-out split: rows as in the file
         if sft_format(split, name) != kind:
             raise DataError(f"The {name} split is {sft_format(split, name)} data, train is {kind}.")
         splits[name] = _checked_sft_split(name, split, kind)
+    splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     return SFTData(DatasetDict(splits), kind)
 
 
@@ -124,11 +124,12 @@ def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
     """Keep the format's columns; every row must be usable, or the error names it."""
     columns = SFT_FORMATS[kind]
     for column in columns:
-        for row, value in enumerate(split[column]):
+        for row, value in enumerate(split[column][:], start=1):
             problem = _sft_value_problem(kind, value)
             if problem:
                 raise DataError(
-                    f"Row {row} of the {split_name} split: {column!r} {problem}. Fix or drop it."
+                    f"Row {row} of the {split_name} split (1 = its first data row): column "
+                    f"{column!r} {problem}. Fix or drop that row."
                 )
     extras = [c for c in _SFT_EXTRAS if c in split.column_names]
     return split.select_columns([*columns, *extras])
