@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydratune.errors import ConfigError
 
-GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger")
+GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks")
 POSITIVE_ARGS = ("gradient_accumulation_steps", "per_device_train_batch_size",
                  "per_device_eval_batch_size", "learning_rate")  # fmt: skip
 _UnionType = type(int | None)

@@ -115,19 +115,26 @@ def base_weights(model) -> dict:
 
 def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
     """Fold a saved LoRA adapter into its base; save a standalone model with the tokenizer."""
+    from transformers import AutoTokenizer
+
+    adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
+    merged = load_adapter(adapter_dir).merge_and_unload()
+    merged.save_pretrained(output_dir)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(output_dir)
+    return output_dir
+
+
+def load_adapter(adapter_dir: str | Path, base_dir: str | Path | None = None, trainable=False):
+    """A saved LoRA adapter on its base: the weights in ``base_dir`` (default
+    ``<adapter_dir>/base/``) when the run saved them, else the checkpoint the adapter names."""
     from peft import PeftConfig, PeftModel
-    from transformers import (
-        AutoConfig,
-        AutoModelForCausalLM,
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-    )
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     from hydratune.runtime.hub import local_only
 
-    adapter_dir, output_dir = Path(adapter_dir), Path(output_dir)
+    adapter_dir = Path(adapter_dir)
     peft_config = PeftConfig.from_pretrained(adapter_dir)
-    saved = adapter_dir / BASE_DIR
+    saved = Path(base_dir) if base_dir else adapter_dir / BASE_DIR
     weights = saved if (saved / "model.safetensors").exists() else None
     weights = str(weights or peft_config.base_model_name_or_path)
     classify = peft_config.task_type == "SEQ_CLS"
@@ -138,7 +145,4 @@ def merge_adapter(adapter_dir: str | Path, output_dir: str | Path) -> Path:
     if classify:
         options["ignore_mismatched_sizes"] = True  # the adapter brings its own trained head
     base = auto.from_pretrained(weights, **options)
-    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
-    merged.save_pretrained(output_dir)
-    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(output_dir)
-    return output_dir
+    return PeftModel.from_pretrained(base, adapter_dir, is_trainable=trainable)
