@@ -273,3 +273,56 @@ def test_own_callbacks_by_target_are_called(trained, tmp_path):
     extra = "callbacks.extra=[{_target_: test_modes.Recorder, tag: mine}]"
     run_like_hydra(tmp_path / "again", f"from_run={run_dir}", "trainer.args.do_train=false", extra)
     assert Recorder.seen == [("mine", 0)]
+
+
+@pytest.mark.slow
+def test_early_stopping_ends_the_demo_early_and_keeps_the_best_model(tmp_path):
+    from safetensors.torch import load_file
+
+    run_dir = tmp_path / "run"
+    cfg = compose_config(
+        "logger=none", "callbacks=early_stopping", "trainer.args.disable_tqdm=true"
+    )
+    run(cfg, run_dir=run_dir, overrides=["callbacks=early_stopping"])
+    history = read_json(run_dir / "log_history.json")
+    evals = [e for e in history if "eval_loss" in e and "train_loss" not in e]
+    assert history[-1]["epoch"] < cfg.trainer.args.num_train_epochs  # stopped early
+    last = max((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name[11:]))
+    best = read_json(last / "trainer_state.json")["best_model_checkpoint"]
+    saved, kept = (
+        load_file(run_dir / "model" / "model.safetensors"),
+        load_file(f"{best}/model.safetensors"),
+    )
+    assert all(saved[k].equal(kept[k]) for k in kept)
+    metrics = read_json(run_dir / "metrics.json")
+    assert metrics["eval_loss"] == pytest.approx(min(e["eval_loss"] for e in evals[:-1]), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_sft_lora_run_predicts_generations_and_reloads_from_its_dir(tmp_path, write_rows):
+    from hydratune.runtime.from_run import model as saved_model
+
+    with open(sample_path("demo_chat/eval.jsonl")) as handle:
+        chats = [json.loads(line) for line in handle][:4]
+    test_file = write_rows("chats.jsonl", chats)
+    sft = ("trainer=sft", "peft=lora", "data.max_train_samples=32", "data.max_eval_samples=4",
+           "trainer.args.max_steps=4", f"data.test_files={test_file}",
+           "predict.max_new_tokens=8")  # fmt: skip
+    first = tmp_path / "sft"
+    run_like_hydra(first, *sft, "trainer.args.do_predict=true")
+    lines = [json.loads(x) for x in (first / "predictions.jsonl").read_text().splitlines()]
+    assert [x["row"] for x in lines] == [1, 2, 3, 4]
+    assert all(isinstance(x["generated"], str) and x["reference"] for x in lines)
+    assert lines[0]["prompt"].endswith("<|im_start|>assistant\n")  # the chat template's cue
+
+    again = tmp_path / "again"
+    run_like_hydra(again, f"from_run={first}", "trainer.args.do_train=false",
+                   "trainer.args.do_eval=false", "trainer.args.do_predict=true")  # fmt: skip
+    repeated = [json.loads(x) for x in (again / "predictions.jsonl").read_text().splitlines()]
+    assert [x["generated"] for x in repeated] == [x["generated"] for x in lines]  # greedy
+    from peft import PeftModel
+
+    from hydratune.groups.data import sft_files
+
+    reloaded, tokenizer = saved_model(sft_files(train_files=test_file), path=str(first / "model"))
+    assert isinstance(reloaded, PeftModel) and "<|im_start|>" in tokenizer.chat_template

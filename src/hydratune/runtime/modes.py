@@ -58,8 +58,10 @@ def as_args(modes: Modes) -> dict:
 def splits_to_tokenize(data, modes: Modes):
     """The data with only the splits this run feeds the Trainer: no train split without
     training; the test split streams through :mod:`hydratune.predictions` when predicting."""
-    keep = [name for name in data.splits if _needed(name, modes, data)]
-    return replace(data, splits=DatasetDict({name: data.splits[name] for name in keep}))
+    keep = {name: data.splits[name] for name in data.splits if _needed(name, modes, data)}
+    if not modes.train and data.kind == "causal_lm":  # SFTTrainer refuses to exist without
+        keep["train"] = data.splits["train"].select(range(1))  # one: it gets one row
+    return replace(data, splits=DatasetDict(keep))
 
 
 def _needed(split: str, modes: Modes, data) -> bool:
