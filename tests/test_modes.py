@@ -70,6 +70,21 @@ def test_a_checkpoint_dir_evaluates_as_it_did_at_its_step(trained, tmp_path):
     assert metrics["eval_accuracy"] == pytest.approx(logged["eval_accuracy"], abs=1e-6)
 
 
+def test_training_goes_on_from_a_checkpoint_with_new_settings(trained, tmp_path):
+    from safetensors.torch import load_file
+
+    run_dir, _ = trained
+    first = min((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name[11:]))
+    out = tmp_path / "more"
+    metrics = run_like_hydra(out, f"from_run={first}", "trainer.args.max_steps=2")
+    assert metrics["train_loss"] > 0 and read_json(out / "run.json")["mode"] == "train+evaluate"
+    before, after = (
+        load_file(first / "model.safetensors"),
+        load_file(out / "model" / "model.safetensors"),
+    )
+    assert set(before) == set(after) and any(not before[k].equal(after[k]) for k in before)
+
+
 def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, write_rows):
     run_dir, _ = trained
     test_file = write_rows("unlabelled.csv", sample_rows(50, labelled=False))
