@@ -341,3 +341,22 @@ def test_sft_lora_run_predicts_generations_and_reloads_from_its_dir(tmp_path, wr
 
     reloaded, tokenizer = saved_model(sft_files(train_files=test_file), path=str(first / "model"))
     assert isinstance(reloaded, PeftModel) and "<|im_start|>" in tokenizer.chat_template
+
+
+def test_multilabel_predictions_are_label_sets(write_rows):
+    import numpy as np
+
+    from hydratune.groups.data import files
+    from hydratune.predictions import _header, _lines
+
+    rows = [{"text": f"t{i}", "label": ["a", "b", "c"][: 1 + i % 3]} for i in range(9)]
+    path = write_rows("multi.jsonl", rows)
+    data = files(train_files=path, test_files=path, eval_size=3)
+    assert data.kind == "multilabel"
+    test = data.splits["test"][:2]
+    logits = np.array([[2.0, -1.0, 0.5], [-3.0, -2.0, -0.1]])  # sigmoid: .88 .27 .62 / .05 .12 .48
+    lines = list(_lines(data, test, logits, 0.5, labelled=True))
+    assert _header(data, True) == ["row", "text", "predicted", "p_a", "p_b", "p_c", "label"]
+    assert [line[1] for line in lines] == ["a|c", ""]
+    assert [line[-1] for line in lines] == ["a", "a|b"]
+    assert float(lines[0][2]) == pytest.approx(1 / (1 + np.exp(-2.0)), abs=1e-6)
