@@ -85,16 +85,21 @@ def test_training_goes_on_from_a_checkpoint_with_new_settings(trained, tmp_path)
     assert set(before) == set(after) and any(not before[k].equal(after[k]) for k in before)
 
 
-def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, write_rows):
-    run_dir, _ = trained
-    test_file = write_rows("unlabelled.csv", sample_rows(50, labelled=False))
-    out = tmp_path / "predict"
+def predict_from(trained, out, test_file, batch_rows: int, *overrides):
+    """A predict run from the trained run; its metrics and predictions.csv rows."""
     metrics = run_like_hydra(
-        out, f"from_run={run_dir}", f"data.test_files={test_file}", "predict.batch_rows=16",
-        "trainer.args.do_train=false", "trainer.args.do_eval=false", "trainer.args.do_predict=true",
+        out, f"from_run={trained[0]}", f"data.test_files={test_file}",
+        f"predict.batch_rows={batch_rows}", "trainer.args.do_train=false",
+        "trainer.args.do_predict=true", *overrides,
     )  # fmt: skip
     with open(out / "predictions.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        return metrics, list(csv.DictReader(handle))
+
+
+def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, write_rows):
+    test_file = write_rows("unlabelled.csv", sample_rows(50, labelled=False))
+    out = tmp_path / "predict"
+    metrics, rows = predict_from(trained, out, test_file, 16, "trainer.args.do_eval=false")
     assert len(rows) == 50 and [int(r["row"]) for r in rows] == list(range(1, 51))
     assert list(rows[0]) == ["row", "text", "predicted", "p_negative", "p_positive"]
     for row, given in zip(rows, sample_rows(50, labelled=False), strict=True):
@@ -107,15 +112,9 @@ def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, wr
 
 
 def test_test_metrics_are_what_the_predictions_say(trained, tmp_path, write_rows):
-    run_dir, _ = trained
     test_file = write_rows("labelled.csv", sample_rows(40, labelled=True))
     out = tmp_path / "predict"
-    metrics = run_like_hydra(
-        out, f"from_run={run_dir}", f"data.test_files={test_file}", "predict.batch_rows=7",
-        "trainer.args.do_train=false", "trainer.args.do_predict=true",
-    )  # fmt: skip
-    with open(out / "predictions.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    metrics, rows = predict_from(trained, out, test_file, 7)  # 6 chunks of 7 rows or fewer
     assert len(rows) == 40 and rows[0]["label"] in ("negative", "positive")
     implied = sum(r["predicted"] == r["label"] for r in rows) / len(rows)
     assert metrics["test_accuracy"] == pytest.approx(implied)
