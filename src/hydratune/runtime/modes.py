@@ -70,4 +70,4 @@ def _needed(split: str, modes: Modes, data) -> bool:
     if split == "test":  # test_* metrics without predictions need labels
         labelled = data.kind == "causal_lm" or "labels" in data.splits[split].column_names
         return modes.eval and not modes.predict and labelled
-    return modes.train or modes.eval  # eval: evaluated during training, or at the end
+    return True  # eval: Trainer refuses eval_strategy != "no" without an eval dataset
