@@ -32,6 +32,7 @@ from hydratune.runtime.distributed import (
     share_cores_with_parallel_jobs,
 )
 from hydratune.runtime.modes import Modes, as_args, run_modes, splits_to_tokenize
+from hydratune.runtime.throughput import TokenCounter, count_tokens
 from hydratune.validate import check_data_fits_trainer, validate
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
             compute_metrics=hooks.compute_metrics,
             callbacks=[mark_complete(), *callbacks],
         )
-        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, modes)
+        counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter, modes)
         if modes.predict:
             with life.phase("predict"):
                 found = predict(trainer, data, tokenizer, context.run_dir, cfg.get("predict"))
@@ -110,7 +112,9 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
         return metrics.get(key)
 
 
-def train_and_evaluate(trainer, datasets, life: Lifecycle, resume_from, modes: Modes) -> dict:
+def train_and_evaluate(
+    trainer, datasets, life: Lifecycle, resume_from, counter: TokenCounter, modes: Modes
+) -> dict:
     """Train (from a checkpoint when resuming) and save the model, then evaluate every split:
     each step only when its mode is on."""
     run_dir, metrics = life.context.run_dir, {}
@@ -118,10 +122,11 @@ def train_and_evaluate(trainer, datasets, life: Lifecycle, resume_from, modes: M
         with life.phase("train"):
             resume = str(resume_from) if resume_from else None
             metrics = trainer.train(resume_from_checkpoint=resume).metrics
+        metrics.update(counter.metrics("train", metrics.get("train_runtime")))
         save_model(trainer, run_dir / "model")
     if modes.eval:
         with life.phase("evaluate"):
-            metrics.update(evaluate(trainer, datasets, run_dir))
+            metrics.update(evaluate(trainer, datasets, run_dir, counter))
     return metrics
 
 
@@ -144,12 +149,15 @@ def finish(trainer, metrics: dict, run_dir: Path, modes: Modes) -> None:
         output_dir.rmdir()  # Trainer makes it on construction
 
 
-def evaluate(trainer, datasets, run_dir: Path) -> dict:
-    """Final eval (and test) metrics; per-class reports where the metrics write them."""
+def evaluate(trainer, datasets, run_dir: Path, counter: TokenCounter) -> dict:
+    """Final eval (and test) metrics with their real tokens/s; per-class reports where the
+    metrics write them."""
     metrics = {}
     for split in ("eval", "test"):
         if split in datasets:
-            metrics.update(trainer.evaluate(datasets[split], metric_key_prefix=split))
+            counter.start_eval()
+            scores = trainer.evaluate(datasets[split], metric_key_prefix=split)
+            metrics.update(scores, **counter.metrics(split, scores.get(f"{split}_runtime")))
             write_report = getattr(trainer.compute_metrics, "write_report", None)
             if write_report and is_main_process():
                 write_report(run_dir, split)
