@@ -109,6 +109,19 @@ def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, wr
         assert row["predicted"] == ("positive" if p[1] > p[0] else "negative")
     assert not any(key.startswith("test_") for key in metrics)
     assert read_json(out / "run.json")["mode"] == "predict"
+    # each row's probabilities are the model's for that row's text (file order, not the
+    # length-grouped order Trainer gives eval batches)
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(trained[0] / "model").eval()
+    tokenizer = AutoTokenizer.from_pretrained(trained[0] / "model")
+    with torch.no_grad():
+        for row in rows[:10]:
+            logits = model(**tokenizer(row["text"], return_tensors="pt")).logits
+            assert float(row["p_positive"]) == pytest.approx(
+                logits.softmax(-1)[0, 1].item(), abs=1e-5
+            )
 
 
 def test_test_metrics_are_what_the_predictions_say(trained, tmp_path, write_rows):

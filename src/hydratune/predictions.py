@@ -114,17 +114,26 @@ def _writer(path: Path):
 @contextmanager
 def _quiet(trainer):
     """One progress bar over all rows instead of Trainer's per-chunk bars; metrics are
-    computed once over all chunks instead of per chunk."""
+    computed once over all chunks instead of per chunk; rows come back in file order.
+
+    With ``train_sampling_strategy=group_by_length`` Trainer also length-groups eval batches
+    (fine for metrics, wrong for a file of predictions), so the eval sampler is sequential
+    here (under DDP Trainer's own None: accelerate shards in order and gathers back).
+    """
+    from torch.utils.data import SequentialSampler
     from tqdm.auto import tqdm
     from transformers.trainer_callback import ProgressCallback
 
     progress = trainer.pop_callback(ProgressCallback)
     compute_metrics, trainer.compute_metrics = trainer.compute_metrics, None
+    single = trainer.args.world_size <= 1
+    trainer._get_eval_sampler = lambda dataset: SequentialSampler(dataset) if single else None
     bar = tqdm(desc="Predicting", unit="rows", disable=trainer.args.disable_tqdm)
     try:
         yield bar
     finally:
         bar.close()
+        del trainer._get_eval_sampler  # the class's own again
         trainer.compute_metrics = compute_metrics
         if progress is not None:
             trainer.add_callback(progress)
