@@ -105,7 +105,10 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
         metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter, modes)
         if modes.predict:
             with life.phase("predict"):
-                found = predict(trainer, data, tokenizer, context.run_dir, cfg.get("predict"))
+                threshold = (cfg.get("metrics") or {}).get("threshold", 0.5)  # multi-label
+                found = predict(
+                    trainer, data, tokenizer, context.run_dir, cfg.get("predict"), threshold
+                )
             metrics.update(found)
         finish(trainer, metrics, context.run_dir, modes)
         tracker.log_summary(metrics)
@@ -130,12 +133,12 @@ def train_and_evaluate(
     return metrics
 
 
-def predict(trainer, data, tokenizer, run_dir: Path, options) -> dict:
+def predict(trainer, data, tokenizer, run_dir: Path, options, threshold: float = 0.5) -> dict:
     """``predictions.csv`` / ``.jsonl`` for the test split; ``test_*`` metrics when labelled."""
     from hydratune.predictions import predict as write_predictions
 
     options = dict(options or {})
-    return write_predictions(trainer, data, tokenizer, run_dir, **options)
+    return write_predictions(trainer, data, tokenizer, run_dir, threshold=threshold, **options)
 
 
 def finish(trainer, metrics: dict, run_dir: Path, modes: Modes) -> None:
