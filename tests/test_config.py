@@ -10,7 +10,7 @@ from hydratune.groups.data import files as data_files
 from hydratune.pipeline import RunContext, build, build_hook, trainer_args
 from hydratune.samples import sample_path
 
-GROUPS = ["model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger"]
+GROUPS = ["model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks"]
 
 
 def options(group: str) -> list[str]:
@@ -114,6 +114,11 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
     elif group == "peft":
         model, _ = build(compose_config().model, data=demo)
         assert build(node, model=model) is not None
+    elif group == "callbacks":
+        args = dict(cfg.trainer.args)
+        built = build(node, args=args)  # early stopping completes the args it needs
+        assert isinstance(built, list) and (built == []) == (option == "none")
+        assert args.get("load_best_model_at_end", False) == (option == "early_stopping")
     elif group == "trainer":
         small = {"max_train_samples": 16, "max_eval_samples": 8}
         data = build(cfg.data, **small) if option == "sft" else demo  # sft: its chat sample

@@ -1,7 +1,7 @@
 """One run, top to bottom, as the picture in DESIGN.md draws it:
 
 validate -> data -> loss, metrics -> tracking -> model -> peft -> tokenize -> collator -> trainer
--> train -> evaluate -> save.
+-> train -> evaluate -> predict -> save (as ``trainer.args.do_train/do_eval/do_predict`` say).
 
 Raw data is loaded and checked first, so bad data fails in seconds, before W&B starts or any
 weights load. :func:`run` builds each group once and hands built objects down; the run's status,
@@ -26,11 +26,13 @@ from hydratune.fit_checks import check_fits
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
+from hydratune.runtime import from_run
 from hydratune.runtime.distributed import (
     adopt_slurm_tasks,
     is_main_process,
     share_cores_with_parallel_jobs,
 )
+from hydratune.runtime.modes import Modes, as_args, run_modes, splits_to_tokenize
 from hydratune.runtime.run_log import route_library_logs, trainer_log_callback
 from hydratune.runtime.throughput import TokenCounter, count_tokens
 from hydratune.validate import validate
@@ -43,12 +45,18 @@ class Hooks(NamedTuple):
     compute_metrics: object | None
 
 
-def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
-    """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers."""
+def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> float | None:
+    """Train and evaluate as ``cfg`` says; return ``cfg.optimized_metric`` for sweepers.
+
+    ``overrides`` (outside ``@hydra.main``: tests, notebooks) are the command line's, which
+    ``from_run=`` applies on top of the finished run's config.
+    """
     adopt_slurm_tasks()  # several SLURM tasks = several DDP ranks
     share_cores_with_parallel_jobs()
     route_library_logs()  # their warnings into run.log too
     context = RunContext.from_hydra(run_dir)
+    if overrides is not None:
+        context.overrides = list(overrides)
     checkpoints = context.checkpoint_dir(cfg.trainer.args.get("output_dir"))
     attempt = plan_attempt(context, checkpoints, cfg.get("resume", True))
     key = cfg.get("optimized_metric") or ""
@@ -57,10 +65,17 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         return attempt.metrics.get(key)
     with Lifecycle(context, attempt) as life:
         with life.phase("validate"):
+            cfg = from_run.inherit(cfg, context.overrides)  # its model, data and trainer nodes
             validate(cfg)
+            args = OmegaConf.to_container(cfg.trainer.args, resolve=True)
+            callbacks = build(cfg.callbacks, args=args) if cfg.get("callbacks") else []
+            # (early stopping completes the args it needs, or says which one conflicts)
         with life.phase("load_data"):
             data = build(cfg.data)
         check_fits(cfg, data)  # collator, metrics, loss, model vs the data's kind
+        modes = run_modes(args, data)
+        args.update(as_args(modes))
+        life.record.update(mode=modes.name, from_run=cfg.get("from_run"))
         hooks = Hooks(build_hook(cfg.loss, data), build_hook(cfg.metrics, data))
         life.record.update(loss=hook_parameters(hooks.compute_loss_func))
         if cfg.get("dry_run"):
@@ -75,45 +90,72 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
             model, tokenizer = build(cfg.model, data=data)
         model = build(cfg.peft, model=model)
         with life.phase("tokenize"):
-            datasets = data.tokenize(tokenizer)
+            datasets = splits_to_tokenize(data, modes).tokenize(tokenizer)
         trainer = build(
             cfg.trainer,
-            args=trainer_args(cfg.trainer.args, context, tracker.report_to, cfg.get("run_name")),
+            args=trainer_args(args, context, tracker.report_to, cfg.get("run_name")),
             data=data,
             model=model,
             tokenizer=tokenizer,
-            train_dataset=datasets["train"],
-            eval_dataset=datasets["eval"],
+            train_dataset=datasets.get("train"),
+            eval_dataset=datasets.get("eval"),
             data_collator=build(cfg.collator, tokenizer=tokenizer),
             compute_loss_func=hooks.compute_loss_func,
             compute_metrics=hooks.compute_metrics,
-            callbacks=[mark_complete(), trainer_log_callback()],
+            callbacks=[mark_complete(), trainer_log_callback(), *callbacks],
         )
         counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
-        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter)
+        metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter, modes)
+        if modes.predict:
+            with life.phase("predict"):
+                threshold = (cfg.get("metrics") or {}).get("threshold", 0.5)  # multi-label
+                found = predict(
+                    trainer, data, tokenizer, context.run_dir, cfg.get("predict"), threshold
+                )
+            metrics.update(found)
+        finish(trainer, metrics, context.run_dir, modes)
         tracker.log_summary(metrics)
         return metrics.get(key)
 
 
 def train_and_evaluate(
-    trainer, datasets, life: Lifecycle, resume_from: Path | None, counter: TokenCounter
+    trainer, datasets, life: Lifecycle, resume_from, counter: TokenCounter, modes: Modes
 ) -> dict:
-    """Train (from a checkpoint when resuming), evaluate every split, save model and metrics."""
+    """Train (from a checkpoint when resuming) and save the model, then evaluate every split:
+    each step only when its mode is on. A full disk while saving says where and what was kept."""
     from hydratune.runtime.checkpoints import disk_full_explained
 
-    run_dir = life.context.run_dir
-    with disk_full_explained(trainer.args.output_dir, run_dir), life.phase("train"):
-        resume = str(resume_from) if resume_from else None
-        metrics = trainer.train(resume_from_checkpoint=resume).metrics
-    metrics.update(counter.metrics("train", metrics.get("train_runtime")))
-    with life.phase("evaluate"):
-        metrics.update(evaluate(trainer, datasets, run_dir, counter))
-    with disk_full_explained(trainer.args.output_dir, run_dir):
-        save_model(trainer, run_dir / "model")
-    if is_main_process():
-        write_json(run_dir / "metrics.json", metrics)
-        write_json(run_dir / "log_history.json", trainer.state.log_history)  # for compare
+    run_dir, metrics = life.context.run_dir, {}
+    if modes.train:
+        with disk_full_explained(trainer.args.output_dir, run_dir), life.phase("train"):
+            resume = str(resume_from) if resume_from else None
+            metrics = trainer.train(resume_from_checkpoint=resume).metrics
+        metrics.update(counter.metrics("train", metrics.get("train_runtime")))
+        with disk_full_explained(trainer.args.output_dir, run_dir):
+            save_model(trainer, run_dir / "model")
+    if modes.eval:
+        with life.phase("evaluate"):
+            metrics.update(evaluate(trainer, datasets, run_dir, counter))
     return metrics
+
+
+def predict(trainer, data, tokenizer, run_dir: Path, options, threshold: float = 0.5) -> dict:
+    """``predictions.csv`` / ``.jsonl`` for the test split; ``test_*`` metrics when labelled."""
+    from hydratune.predictions import predict as write_predictions
+
+    options = dict(options or {})
+    return write_predictions(trainer, data, tokenizer, run_dir, threshold=threshold, **options)
+
+
+def finish(trainer, metrics: dict, run_dir: Path, modes: Modes) -> None:
+    """metrics.json and log_history.json; an evaluate/predict-only run leaves no checkpoints."""
+    if not is_main_process():
+        return
+    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "log_history.json", trainer.state.log_history)  # for compare
+    output_dir = Path(trainer.args.output_dir)
+    if not modes.train and output_dir.is_dir() and not any(output_dir.iterdir()):
+        output_dir.rmdir()  # Trainer makes it on construction
 
 
 def evaluate(trainer, datasets, run_dir: Path, counter: TokenCounter) -> dict:
@@ -158,9 +200,10 @@ def start_tracking(cfg: DictConfig, context: RunContext, resume_id: str | None =
     )
 
 
-def trainer_args(node: DictConfig, context: RunContext, report_to: str, run_name=None) -> dict:
+def trainer_args(given: dict, context: RunContext, report_to: str, run_name=None) -> dict:
     """``trainer.args`` with what the run decides: checkpoint dir, reporting, run name."""
-    args = OmegaConf.to_container(node, resolve=True)
+    is_node = OmegaConf.is_config(given)  # a composed node, or the run's completed dict
+    args = OmegaConf.to_container(given, resolve=True) if is_node else dict(given)
     args["output_dir"] = str(context.checkpoint_dir(args.get("output_dir")))
     args["report_to"] = args.get("report_to") or report_to
     args["run_name"] = args.get("run_name") or run_name or context.name

@@ -127,9 +127,12 @@ def base_weights(model) -> dict:
     return weights
 
 
-def load_adapter(adapter_dir: str | Path, *, is_trainable: bool = False):
-    """A run's LoRA model back: its base (``<adapter dir>/base/`` when the run saved the weights
-    there, else the checkpoint that adapter_config.json names) with the adapter on top."""
+def load_adapter(
+    adapter_dir: str | Path, base_dir: str | Path | None = None, *, is_trainable: bool = False
+):
+    """A run's LoRA model back: its base (``base_dir``, default ``<adapter dir>/base/``, when the
+    run saved the weights there, else the checkpoint that adapter_config.json names) with the
+    adapter on top."""
     from peft import PeftConfig, PeftModel
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
@@ -137,7 +140,7 @@ def load_adapter(adapter_dir: str | Path, *, is_trainable: bool = False):
 
     adapter_dir = Path(adapter_dir)
     peft_config = PeftConfig.from_pretrained(adapter_dir)
-    saved = adapter_dir / BASE_DIR
+    saved = Path(base_dir) if base_dir else adapter_dir / BASE_DIR
     weights = saved if (saved / "model.safetensors").exists() else None
     weights = str(weights or peft_config.base_model_name_or_path)
     classify = peft_config.task_type == "SEQ_CLS"

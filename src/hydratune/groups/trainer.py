@@ -38,7 +38,7 @@ def plain(
 ):
     """``transformers.Trainer`` (or ``cls``, built with the library's own keyword names) for
     classification or any module with a loss; ``args`` become the class's arguments dataclass."""
-    trainer_cls = trainer_class(cls)
+    trainer_cls = accepting_num_items(trainer_class(cls), args.get("gradient_accumulation_steps"))
     return trainer_cls(
         model=model,
         args=arguments_class(trainer_cls)(**args),
@@ -123,6 +123,42 @@ def trainer_class(path: str) -> type:
             f"trainer.cls={path!r} is not a subclass of transformers.Trainer (or trl.SFTTrainer)."
         )
     return found
+
+
+def accepting_num_items(trainer_cls: type, accumulation_steps: int | None) -> type:
+    """A subclass whose ``compute_loss`` predates ``num_items_in_batch`` (the seed tutorial's
+    ``compute_loss(self, model, inputs, return_outputs=False)``), adapted to Trainer's call.
+
+    Trainer 5 always passes ``num_items_in_batch=``, so such a class would fail with a
+    TypeError. Its loss is a per-batch mean, so the adapter sets ``loss_is_scaled_for_ga=False``
+    and Trainer divides it by the accumulation steps: right when every micro-batch has as many
+    items, slightly off otherwise, hence the warning under gradient accumulation.
+    """
+    import inspect
+
+    params = inspect.signature(trainer_cls.compute_loss).parameters
+    if "num_items_in_batch" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return trainer_cls
+    if (accumulation_steps or 1) > 1:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "%s.compute_loss ignores num_items_in_batch: with gradient_accumulation_steps=%s its "
+            "per-batch mean losses are averaged, which weighs micro-batches of unequal size "
+            "equally. Accept num_items_in_batch=None and return sum / num_items_in_batch when "
+            "it is given for the exact loss.",
+            trainer_cls.__qualname__,
+            accumulation_steps,
+        )
+    own = trainer_cls.compute_loss
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        return own(self, model, inputs, return_outputs)
+
+    namespace = {"compute_loss": compute_loss, "__module__": trainer_cls.__module__}
+    if trainer_cls.loss_is_scaled_for_ga is None:  # the class's own say wins
+        namespace["loss_is_scaled_for_ga"] = False
+    return type(trainer_cls.__name__, (trainer_cls,), namespace)
 
 
 def arguments_class(trainer_cls: type) -> type:

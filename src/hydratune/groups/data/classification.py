@@ -67,13 +67,15 @@ class ClassificationData:
         return replace(self, splits=head(self.splits, rows))
 
     def train_texts(self) -> Iterator[str]:
-        columns = [self.text_column] + ([self.text_pair_column] if self.text_pair_column else [])
-        for column in columns:
+        for column in self.text_columns():
             yield from self.splits["train"][column]
 
-    def tokenize(self, tokenizer) -> DatasetDict:
-        """Tokenize every split; datasets' cache makes a second identical run skip this."""
-        columns = [self.text_column] + ([self.text_pair_column] if self.text_pair_column else [])
+    def text_columns(self) -> list[str]:
+        return [self.text_column] + ([self.text_pair_column] if self.text_pair_column else [])
+
+    def encoder(self, tokenizer):
+        """``encode(batch)``: a batch of raw rows (column -> list) to model inputs."""
+        columns = self.text_columns()
         padding = "max_length" if self.pad_to_max_length else False
         max_length = self.max_length
 
@@ -81,6 +83,11 @@ class ClassificationData:
             texts = [batch[c] for c in columns]
             return tokenizer(*texts, truncation=True, max_length=max_length, padding=padding)
 
+        return encode
+
+    def tokenize(self, tokenizer) -> DatasetDict:
+        """Tokenize every split; datasets' cache makes a second identical run skip this."""
+        encode = self.encoder(tokenizer)
         return DatasetDict(
             {
                 name: split.map(
@@ -119,16 +126,12 @@ def classification_splits(
     check_labelled(splits, label_column)  # row numbers as in the file, before any split
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label = _label_space(splits["train"], label_column, label_names)
-    if "test" in splits and label_column not in splits["test"].column_names:
-        log.warning(
-            "The test split has no %r column, so it is skipped: no test_* metrics. Label it "
-            "(or set data.label_column) to evaluate it.", label_column,
-        )  # fmt: skip
     given = bool(label_names)
-    splits = {
+    splits = {  # an unlabelled test split stays, without labels: it is predicted
         name: _encode_labels(name, split, label_column, names, multi_label, given)
+        if label_column in split.column_names or name != "test"
+        else split
         for name, split in splits.items()
-        if name != "test" or label_column in split.column_names  # unlabelled test: skip
     }
     return ClassificationData(
         splits=DatasetDict(splits),

@@ -1,0 +1,147 @@
+"""Start from a finished run: ``from_run=<run dir or checkpoint dir>``.
+
+:func:`inherit` rewrites the composed config before anything runs: the model becomes that run's
+saved model (full weights, a LoRA adapter on its base, or a ``model=custom`` module, with its
+tokenizer, label names and chat template), and the data, collator, loss, metrics and trainer
+nodes become the ones saved in its ``.hydra/config.yaml``. What the command line says about one
+of those groups still wins: ``data=files ...`` replaces the saved node, ``data.eval_files=new.csv``
+changes one key of it. So ``from_run=outputs/D/T trainer.args.do_train=false`` evaluates the run
+again exactly as it was evaluated.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from hydratune.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+INHERITED = ("data", "collator", "loss", "metrics", "trainer")  # taken from the saved run
+_MODEL_FILES = ("config.json", "adapter_config.json", "hydratune_module.json")
+
+
+def inherit(cfg: DictConfig, overrides: list[str]) -> DictConfig:
+    """``cfg`` with the model and (unless overridden) the groups of the run it starts from."""
+    source = cfg.get("from_run")
+    if not source:
+        return cfg
+    model_dir, run_dir = locate(source)
+    cfg = cfg.copy()
+    saved = _saved_config(run_dir)
+    with open_dict(cfg):
+        for group in INHERITED if saved is not None else ():
+            if group in saved and not _chosen(group, overrides):
+                cfg[group] = _with_overrides(saved[group], cfg, group, overrides)
+        cfg.model = {"_target_": f"{__name__}.model", "path": str(model_dir)}
+        cfg.peft = {"_target_": "hydratune.groups.peft.none"}  # an adapter comes loaded
+    return cfg
+
+
+def locate(source: str) -> tuple[Path, Path | None]:
+    """The model folder (``<run>/model`` or the checkpoint itself) and the run dir above it."""
+    path = Path(source).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"from_run={source}: no such directory. Give a run dir or a checkpoint.")
+    model_dir = path / "model" if (path / "model").is_dir() else path
+    if not any((model_dir / name).exists() for name in _MODEL_FILES):
+        raise ConfigError(
+            f"from_run={source} holds no saved model (no model/ folder, and none of "
+            f"{list(_MODEL_FILES)}): give a completed run's dir or one of its checkpoint-N dirs."
+        )
+    run_dir = next((p for p in (path, *path.parents[:3]) if (p / ".hydra").is_dir()), None)
+    return model_dir, run_dir
+
+
+def _saved_config(run_dir: Path | None) -> DictConfig | None:
+    if run_dir is None or not (run_dir / ".hydra" / "config.yaml").exists():
+        log.warning("from_run: no .hydra/config.yaml found; using this command's data config")
+        return None
+    return OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+
+
+def _keys(overrides: list[str]) -> list[str]:
+    """The config keys (``data.eval_files``) or groups (``data``) the overrides name."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return [o.key_or_group for o in parsed]
+
+
+def _chosen(group: str, overrides: list[str]) -> bool:
+    """``group=option`` on the command line picks a new node for the group."""
+    return group in _keys(overrides)
+
+
+def _with_overrides(saved: DictConfig, cfg: DictConfig, group: str, overrides) -> DictConfig:
+    """The saved node with this command's ``group.key=value`` values (as composed) on top."""
+    node = saved.copy()
+    with open_dict(node):
+        for key in _keys(overrides):
+            if key.startswith(f"{group}."):
+                inner = key[len(group) + 1 :]
+                OmegaConf.update(node, inner, OmegaConf.select(cfg, key), force_add=True)
+    return node
+
+
+def model(data, load_weights: bool = True, *, path: str):
+    """The saved model of a run (or checkpoint) and its tokenizer; its labels must be the
+    data's. ``load_weights`` is accepted for dry runs, which load these (small) weights too."""
+    from transformers import AutoTokenizer
+
+    model_dir = Path(path)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if (model_dir / "hydratune_module.json").exists():
+        import json
+
+        from hydratune.groups.model import SPEC_FILE, load_custom
+
+        spec = json.loads((model_dir / SPEC_FILE).read_text())
+        check_labels(spec["label_config"].get("id2label"), data, model_dir)
+        return load_custom(str(model_dir)), tokenizer
+    if (model_dir / "adapter_config.json").exists():
+        return _adapter(model_dir, data), tokenizer
+    return _full(model_dir, data), tokenizer
+
+
+def _full(model_dir: Path, data):
+    from transformers import AutoConfig
+
+    from hydratune.groups.model import model_class
+
+    config = AutoConfig.from_pretrained(model_dir)
+    auto_class, _ = model_class("auto", data)
+    if data.kind != "causal_lm":
+        check_labels(config.id2label, data, model_dir)
+    return auto_class.from_pretrained(model_dir)
+
+
+def _adapter(model_dir: Path, data):
+    """An adapter on its base: ``model/base/`` beside it, or (a checkpoint of a LoRA run) the
+    run's ``model/base/``."""
+    from transformers import AutoConfig
+
+    from hydratune.groups.peft import BASE_DIR, load_adapter
+
+    base_dir = model_dir / BASE_DIR
+    if not base_dir.is_dir() and (model_dir.parent.parent / "model" / BASE_DIR).is_dir():
+        base_dir = model_dir.parent.parent / "model" / BASE_DIR
+    if data.kind != "causal_lm" and base_dir.is_dir():
+        check_labels(AutoConfig.from_pretrained(base_dir).id2label, data, model_dir)
+    return load_adapter(model_dir, base_dir if base_dir.is_dir() else None, is_trainable=True)
+
+
+def check_labels(id2label: dict | None, data, model_dir: Path) -> None:
+    """The data's label names, in order, must be the ones the model was trained on."""
+    if data.kind == "causal_lm" or not id2label:
+        return
+    names = [str(id2label[k]) for k in sorted(id2label, key=int)]
+    if names != list(data.label_names):
+        raise ConfigError(
+            f"The model in {model_dir} was trained on the labels {names}, but this data has "
+            f"{list(data.label_names)}. Use data with the model's labels, or fix their names "
+            f"and order with data.label_names='{names}'."
+        )

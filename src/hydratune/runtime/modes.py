@@ -1,0 +1,73 @@
+"""What a run does: ``trainer.args.do_train / do_eval / do_predict``.
+
+They are TrainingArguments' own fields, the seed tutorial's habit; Trainer itself ignores them
+("for scripts"), so the pipeline honours them here. ``do_eval: null`` means: evaluate when
+there is an eval split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from datasets import DatasetDict
+
+from hydratune.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Modes:
+    train: bool
+    eval: bool
+    predict: bool
+
+    @property
+    def name(self) -> str:
+        """``train+evaluate``, ``evaluate``, ``predict``...: run.json's ``mode``."""
+        done = [n for n, on in (("train", self.train), ("evaluate", self.eval),
+                                ("predict", self.predict)) if on]  # fmt: skip
+        return "+".join(done)
+
+
+def run_modes(args, data) -> Modes:
+    """The modes ``trainer.args`` ask for, checked against the splits the data has."""
+    do_eval = args.get("do_eval")
+    modes = Modes(
+        train=bool(args.get("do_train", True)),
+        eval="eval" in data.splits if do_eval is None else bool(do_eval),
+        predict=bool(args.get("do_predict", False)),
+    )
+    if not (modes.train or modes.eval or modes.predict):
+        raise ConfigError(
+            "trainer.args.do_train, do_eval and do_predict are all false: nothing to do."
+        )
+    if modes.predict and "test" not in data.splits:
+        raise ConfigError(
+            "trainer.args.do_predict=true needs a test split: set data.test_files=<file> "
+            "(labelled or not)."
+        )
+    if modes.eval and "eval" not in data.splits:
+        raise ConfigError("trainer.args.do_eval=true needs an eval split: set data.eval_files.")
+    return modes
+
+
+def as_args(modes: Modes) -> dict:
+    """The resolved flags, for TrainingArguments (``do_eval`` null is not a bool)."""
+    return {"do_train": modes.train, "do_eval": modes.eval, "do_predict": modes.predict}
+
+
+def splits_to_tokenize(data, modes: Modes):
+    """The data with only the splits this run feeds the Trainer: no train split without
+    training; the test split streams through :mod:`hydratune.predictions` when predicting."""
+    keep = {name: data.splits[name] for name in data.splits if _needed(name, modes, data)}
+    if not modes.train and data.kind == "causal_lm":  # SFTTrainer refuses to exist without
+        keep["train"] = data.splits["train"].select(range(1))  # one: it gets one row
+    return replace(data, splits=DatasetDict(keep))
+
+
+def _needed(split: str, modes: Modes, data) -> bool:
+    if split == "train":
+        return modes.train
+    if split == "test":  # test_* metrics without predictions need labels
+        labelled = data.kind == "causal_lm" or "labels" in data.splits[split].column_names
+        return modes.eval and not modes.predict and labelled
+    return True  # eval: Trainer refuses eval_strategy != "no" without an eval dataset
