@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,8 +29,22 @@ def records(path: str | Path) -> Iterator:
         yield record
 
 
-def summary(path: str | Path) -> dict:
-    """Run id, name, group, job type, config, final summary and exit code of an offline run."""
+def summary(path: str | Path, wait_for_exit: float = 30.0) -> dict:
+    """Run id, name, group, job type, config, final summary and exit code of an offline run.
+
+    wandb-core writes the file in blocks and may flush the last one (with the exit record)
+    a moment after ``finish()`` returned, later on a loaded machine: read again until the exit
+    record is there or ``wait_for_exit`` seconds have passed.
+    """
+    deadline = time.monotonic() + wait_for_exit
+    while True:
+        out = _read_summary(path)
+        if out["exit_code"] is not None or time.monotonic() > deadline:
+            return out
+        time.sleep(0.5)
+
+
+def _read_summary(path: str | Path) -> dict:
     out: dict = {"config": {}, "summary": {}, "exit_code": None}
     for record in records(path):
         kind = record.WhichOneof("record_type")
