@@ -22,6 +22,8 @@ from typing import NamedTuple
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.generation import attach as attach_generation
+from hydratune.generation import final_generations
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
@@ -87,6 +89,8 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
             callbacks=[mark_complete()],
         )
         counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        attach_generation(build(cfg.generation) if "generation" in cfg else None, data, trainer,
+                          context.run_dir)  # fmt: skip
         metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter)
         tracker.log_summary(metrics)
         return metrics.get(key)
@@ -103,6 +107,7 @@ def train_and_evaluate(
     metrics.update(counter.metrics("train", metrics.get("train_runtime")))
     with life.phase("evaluate"):
         metrics.update(evaluate(trainer, datasets, run_dir, counter))
+        metrics.update(final_generations(trainer))  # SFT: generations.jsonl, eval_gen_*
     save_model(trainer, run_dir / "model")
     if is_main_process():
         write_json(run_dir / "metrics.json", metrics)

@@ -23,7 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydratune.errors import ConfigError
 
-GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger")
+GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger",
+          "generation")  # fmt: skip
 POSITIVE_ARGS = ("gradient_accumulation_steps", "per_device_train_batch_size",
                  "per_device_eval_batch_size", "learning_rate")  # fmt: skip
 _UnionType = type(int | None)
@@ -268,6 +269,10 @@ def check_data_fits_trainer(trainer: DictConfig, data) -> None:
     if data.kind == "causal_lm":
         raise ConfigError(
             f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
+        )
+    if data.kind == "seq2seq":
+        raise ConfigError(
+            "This is seq2seq data (source/target pairs): train it with trainer=seq2seq."
         )
     raise ConfigError(
         f"{path} trains {list(kinds)} data, and this data is {data.kind} (columns {columns})."
