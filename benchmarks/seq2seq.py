@@ -35,6 +35,11 @@ SCORES = ("eval_bleu", "eval_chrf", "eval_rougeL", "eval_loss")
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0], repeats=2)
     parser.add_argument("--epochs", type=float, default=SETTINGS["epochs"])
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="OMP_NUM_THREADS for both tools (default: each picks its own); on a loaded "
+        "machine 1 thread is far faster than 2",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.smoke:
         args.epochs = 1
@@ -79,7 +84,8 @@ def handwritten_command(args, model: Path, run_dir: Path) -> list[str]:
 def measure(args, workdir: Path) -> list[dict]:
     model = workdir / "tiny_t5"
     build_checkpoint(model)
-    env = offline_env(HF_DATASETS_CACHE=str(workdir / "cache"))
+    threads = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else {}
+    env = offline_env(HF_DATASETS_CACHE=str(workdir / "cache"), **threads)
     commands = {"hydratune": hydratune_command, "handwritten": handwritten_command}
 
     def variant(tool):
@@ -102,7 +108,7 @@ def measure(args, workdir: Path) -> list[dict]:
     speed = ratios(
         values(ours, "train_samples_per_second"), values(theirs, "train_samples_per_second")
     )
-    n = f"median of {args.repeats}, demo_seq2seq, {args.epochs:g} epochs"
+    n = f"median of {args.repeats}, demo_seq2seq, {args.epochs:g} epochs, threads {args.threads}"
     rows = [
         row("seq2seq", f"train samples/s vs hand-written Seq2SeqTrainer ({n})",
             median(values(ours, "train_samples_per_second")),

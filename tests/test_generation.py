@@ -172,3 +172,13 @@ def test_sft_generation_is_seeded_and_repeats(run_small, tmp_path):
     first, _ = run_small(*common, run_dir=tmp_path / "one")
     second, _ = run_small(*common, run_dir=tmp_path / "two")
     assert read_jsonl(first / "generations.jsonl") == read_jsonl(second / "generations.jsonl")
+
+
+def test_seq2seq_dry_run_reports_source_and_target_lengths(tmp_path):
+    from hydratune.pipeline import run
+
+    run(compose_config("trainer=seq2seq", "dry_run=true", "logger=none"), run_dir=tmp_path)
+    summary = json.loads((tmp_path / "dry_run.json").read_text())
+    assert summary["rows"] == {"train": 500, "eval": 60}
+    assert summary["token_lengths"]["train_target"]["max"] <= 32  # data.max_target_length
+    assert summary["batch"]["labels"][0] == 32  # trainer=seq2seq's batch size

@@ -99,8 +99,8 @@ def generation_scores(
       needs 4-grams: a corpus of sentences shorter than four words scores 0 even when exact.
     - ``rouge1``, ``rouge2``, ``rougeL``, ``rougeLsum``: rouge-score F-measures, 0-1, averaged
       over the examples, with Porter stemming (``use_stemmer``). ``rougeLsum`` splits summaries
-      into sentences on newlines (without any, it equals ``rougeL``). rouge-score's tokenizer keeps only ASCII
-      letters and digits: scripts without them (Chinese, Cyrillic) score 0.
+      into sentences on newlines (without any, it equals ``rougeL``). rouge-score's tokenizer
+      keeps only ASCII letters and digits: scripts without them (Chinese, Cyrillic) score 0.
     - ``gen_len``: mean number of whitespace-separated words in the predictions.
     """
     import sacrebleu
