@@ -72,7 +72,9 @@ def settings(
                               temperature, top_p, seed)  # fmt: skip
 
 
-def attach(generation: GenerationSettings | None, data, trainer, run_dir: Path) -> None:
+def attach(
+    generation: GenerationSettings | None, data, trainer, run_dir: Path, tracker=None
+) -> None:
     """Add :class:`SampleGenerations` to an SFT trainer whose data has prompts to generate for
     (prompt/completion or chats; text data has none). Seq2seq runs generate at evaluation
     already (``predict_with_generate``)."""
@@ -82,7 +84,8 @@ def attach(generation: GenerationSettings | None, data, trainer, run_dir: Path) 
         log.info("generation: text data has no prompts; no generations.jsonl is written")
         return
     prompts = sample_prompts(data.splits["eval"], data.format, generation.num_samples)
-    trainer.add_callback(SampleGenerations(generation, prompts, trainer, Path(run_dir)))
+    run = getattr(tracker, "run", None)  # the W&B run of logger=wandb, none otherwise
+    trainer.add_callback(SampleGenerations(generation, prompts, trainer, Path(run_dir), run))
 
 
 def final_generations(trainer) -> dict:
@@ -113,7 +116,9 @@ class SampleGenerations(TrainerCallback):
     """Generates for a fixed set of eval prompts with the settings' decoding, seeded, on the
     main process; the training RNG is left as it was."""
 
-    def __init__(self, generation: GenerationSettings, prompts: list[dict], trainer, run_dir):
+    def __init__(self, generation: GenerationSettings, prompts: list[dict], trainer, run_dir,
+                 run=None):  # fmt: skip
+        self.run = run
         self.generation = generation
         self.prompts = prompts
         self.trainer = trainer
@@ -136,7 +141,9 @@ class SampleGenerations(TrainerCallback):
         if final:
             write_generations(self.run_dir, rows)
         charted = {key.replace("eval_", "eval/", 1): value for key, value in scores.items()}
-        log_table(rows, {**charted, "train/global_step": step})  # W&B's names for Trainer's keys
+        log_table(
+            rows, {**charted, "train/global_step": step}, self.run
+        )  # W&B's names for Trainer's keys
         return scores
 
     def generate(self, prompt) -> str:
@@ -189,18 +196,21 @@ def write_generations(run_dir: Path, rows: list[dict], prefix: str = "eval") -> 
     return path
 
 
-def log_table(rows: list[dict], values: dict) -> None:
-    """The rows as a W&B Table (key ``generations``) with ``values``, into the open run; a
-    no-op without W&B (``logger=none``)."""
+def log_table(rows: list[dict], values: dict, run=None) -> None:
+    """The rows as a W&B Table (key ``generations``) with ``values``, into ``run`` (default:
+    the open W&B run); a no-op without W&B (``logger=none``)."""
     wandb = sys.modules.get("wandb")  # imported only where the logger opened a run
-    if wandb is None or wandb.run is None:
+    run = run or (wandb.run if wandb is not None else None)
+    if run is None:
         return
+    import wandb
+
     table = wandb.Table(columns=list(COLUMNS))
     for row in rows:
         prompt = row["prompt"]
         shown = prompt if isinstance(prompt, str) or prompt is None else _chat_text(prompt)
         table.add_data(shown, row.get("reference"), row["generated"])
-    wandb.run.log({TABLE: table, **values})
+    run.log({TABLE: table, **values})
 
 
 def _text(value) -> str:

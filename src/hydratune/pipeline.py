@@ -90,7 +90,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         )
         counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
         attach_generation(build(cfg.generation) if "generation" in cfg else None, data, trainer,
-                          context.run_dir)  # fmt: skip
+                          context.run_dir, tracker)  # fmt: skip
         metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter)
         tracker.log_summary(metrics)
         return metrics.get(key)
