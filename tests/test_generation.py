@@ -165,6 +165,7 @@ def test_sft_lora_run_writes_generations_and_a_wandb_table(run_small):
     assert summary(wandb_file)["summary"]["eval_gen_rougeL"] == metrics["eval_gen_rougeL"]
 
 
+@pytest.mark.slow  # two SFT runs
 def test_sft_generation_is_seeded_and_repeats(run_small, tmp_path):
     common = ("trainer=sft", "logger=none", "trainer.args.num_train_epochs=1",
               "generation.num_samples=2", "generation.max_new_tokens=6",
