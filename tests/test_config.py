@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from datasets import Dataset
 from transformers import Trainer
 
 from conftest import CONF, compose_config
@@ -63,11 +64,17 @@ def multilabel_demo(demo):
 
 
 SFT_DATA = ("demo_chat", "sft_files")
+SEQ2SEQ_DATA = ("demo_seq2seq", "seq2seq_files", "seq2seq_hub")
 REQUIRED = {  # values an option marks ??? and that a user must give
     ("model", "hf"): lambda ctx: [f"model.name_or_path={ctx['ckpt']}"],
     ("data", "files"): lambda ctx: [f"data.train_files={ctx['train']}"],
     ("data", "hub"): lambda ctx: [f"data.path={ctx['hub_dir']}", "data.eval_split=null"],
     ("data", "sft_files"): lambda ctx: [f"data.train_files={ctx['chat']}"],
+    ("data", "seq2seq_files"): lambda ctx: [f"data.train_files={ctx['pairs']}"],
+    ("data", "seq2seq_hub"): lambda ctx: [
+        f"data.path={ctx['pairs_hub_dir']}",
+        "data.eval_split=null",
+    ],
 }
 
 
@@ -86,13 +93,26 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         "train": sample_path("demo_sentiment/train.csv"),
         "hub_dir": str(hub_dir),
         "chat": sample_path("demo_chat/train.jsonl"),
+        "pairs": sample_path("demo_seq2seq/eval.jsonl"),
+        "pairs_hub_dir": str(tmp_path / "pairs_ds"),
     }
+    if option == "seq2seq_hub":
+        Dataset.from_json(ctx["pairs"]).save_to_disk(ctx["pairs_hub_dir"])
     extra = REQUIRED.get((group, option), lambda _: [])(ctx)
     cfg = compose_config(f"{group}={option}", *extra)
     node = cfg[group]
     if group == "data":
         built = build(node)
-        assert built.format == "messages" if option in SFT_DATA else built.num_labels == 2
+        if option in SEQ2SEQ_DATA:
+            assert built.kind == "seq2seq" and built.splits["eval"].column_names == [
+                "source",
+                "target",
+            ]
+        else:
+            assert built.format == "messages" if option in SFT_DATA else built.num_labels == 2
+    elif group == "model" and option == "tiny_t5":  # an encoder-decoder for seq2seq data
+        model, tokenizer = build(node, data=build(compose_config("trainer=seq2seq").data))
+        assert model.config.is_encoder_decoder and tokenizer.pad_token_id == 0
     elif group == "model":
         model, tokenizer = build(node, data=demo)
         config = getattr(model, "config", None)
@@ -121,7 +141,8 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         assert args.get("load_best_model_at_end", False) == (option == "early_stopping")
     elif group == "trainer":
         small = {"max_train_samples": 16, "max_eval_samples": 8}
-        data = build(cfg.data, **small) if option == "sft" else demo  # sft: its chat sample
+        own = option in ("sft", "seq2seq")  # their own samples: chats, source/target pairs
+        data = build(cfg.data, **small) if own else demo
         model, tokenizer = build(cfg.model, data=data)
         context = RunContext(tmp_path, [])
         tokenized = data.tokenize(tokenizer)

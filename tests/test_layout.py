@@ -13,7 +13,9 @@ from conftest import CONF, REPO, compose_config
 GROUP_MODULES = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger",
                  "callbacks")  # fmt: skip
 REQUIRED = {"model/hf": ["model.name_or_path=x"], "data/files": ["data.train_files=x"],
-            "data/hub": ["data.path=x"], "data/sft_files": ["data.train_files=x"]}  # fmt: skip
+            "data/hub": ["data.path=x"], "data/sft_files": ["data.train_files=x"],
+            "data/seq2seq_files": ["data.train_files=x"],
+            "data/seq2seq_hub": ["data.path=x"]}  # fmt: skip
 
 
 def every_option():

@@ -29,6 +29,8 @@ def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
     collator = instantiate(cfg.collator, _partial_=True, _convert_="all")(tokenizer=tokenizer)
     if data.kind == "causal_lm":  # SFT data: SFTTrainer tokenizes and masks it itself
         summary = sft_summary(data, sample, tokenizer, cfg.trainer)
+    elif data.kind == "seq2seq":
+        summary = seq2seq_summary(cfg, data, sample, tokenizer, collator)
     else:
         summary = classification_summary(cfg, data, sample, tokenizer, collator, hooks)
         check_against_model(model, tokenizer, data)
@@ -49,6 +51,26 @@ def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dic
         "batch": batch_summary(collator, tokenized["train"], batch_size, tokenizer),
         "loss": getattr(hooks.compute_loss_func, "__name__", None)
         or getattr(getattr(hooks.compute_loss_func, "func", None), "__name__", "model's own"),
+    }
+
+
+def seq2seq_summary(cfg, data, sample, tokenizer, collator) -> dict:
+    """Rows, source and target token lengths (the share cut by the max lengths), one batch."""
+    tokenized = sample.tokenize(tokenizer)
+    batch_size = cfg.trainer.args.get("per_device_train_batch_size") or 8
+    lengths = {}
+    for name, split in tokenized.items():
+        lengths[name] = length_stats(split, data.max_source_length)
+        if "labels" in split.column_names:
+            targets = {"input_ids": split["labels"]}
+            lengths[f"{name}_target"] = length_stats(targets, data.max_target_length)
+    return {
+        "rows": {name: len(split) for name, split in data.splits.items()},
+        "format": f"source -> target, prefix {data.source_prefix!r}",
+        "loss_mask": "target tokens",
+        "token_lengths": lengths,
+        "batch": batch_summary(collator, tokenized["train"], batch_size, tokenizer),
+        "loss": "model's own",
     }
 
 

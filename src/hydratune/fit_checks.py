@@ -153,6 +153,10 @@ def check_data_fits_trainer(trainer: DictConfig, data) -> None:
         raise ConfigError(
             f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
         )
+    if data.kind == "seq2seq":
+        raise ConfigError(
+            "This is seq2seq data (source/target pairs): train it with trainer=seq2seq."
+        )
     raise ConfigError(
         f"{path} trains {list(kinds)} data, and this data is {data.kind} (columns {columns})."
     )

@@ -23,6 +23,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from hydratune.fit_checks import check_fits
+from hydratune.generation import attach as attach_generation
+from hydratune.generation import final_generations
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
@@ -105,6 +107,8 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
             callbacks=[mark_complete(), trainer_log_callback(), *callbacks],
         )
         counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        attach_generation(build(cfg.generation) if "generation" in cfg else None, data, trainer,
+                          context.run_dir, tracker)  # fmt: skip
         metrics = train_and_evaluate(trainer, datasets, life, attempt.checkpoint, counter, modes)
         if modes.predict:
             with life.phase("predict"):
@@ -136,6 +140,7 @@ def train_and_evaluate(
     if modes.eval:
         with life.phase("evaluate"):
             metrics.update(evaluate(trainer, datasets, run_dir, counter))
+            metrics.update(final_generations(trainer))  # SFT: generations.jsonl, eval_gen_*
     return metrics
 
 

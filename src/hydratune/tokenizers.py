@@ -1,6 +1,7 @@
 """Tokenizers trained offline on the training texts, and the chat template they carry.
 
-The tiny models (``model=tiny_bert``, ``tiny_llama``, ``custom``) need no download: their
+The tiny models (``model=tiny_bert``, ``tiny_llama``, ``tiny_t5``, ``custom``) need no download:
+their
 vocabularies are learned from the data, deterministically, so identical data gives an identical
 tokenizer and datasets' cache hits on the second run.
 """
@@ -108,4 +109,44 @@ def train_byte_bpe(
         model_max_length=model_max_length,
         chat_template=CHAT_TEMPLATE,
         **LLAMA_SPECIALS,
+    )
+
+
+# Encoder-decoder models (trainer=seq2seq) ----------------------------------------------------
+
+T5_SPECIALS = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}  # ids 0, 1, 2
+
+
+def train_metaspace_bpe(
+    texts: Iterable[str], vocab_size: int, model_max_length: int = 512
+) -> PreTrainedTokenizerFast:
+    """A SentencePiece-style tokenizer learned from ``texts``: NFKC, words marked with ``▁``
+    (Metaspace), BPE merges; ``<pad>`` = 0, ``</s>`` = 1 (appended to every sequence),
+    ``<unk>`` = 2 for characters never seen in training.
+
+    BPE rather than Unigram because the Rust ``UnigramTrainer`` orders tied pieces differently
+    in each process (and its scores differ in the last bits), which would change the tokenizer's
+    hash and defeat datasets' cache on every run; the ``BpeTrainer`` gives an identical
+    tokenizer for identical data.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import BpeTrainer
+
+    specials = list(T5_SPECIALS.values())
+    tok = Tokenizer(models.BPE(unk_token=T5_SPECIALS["unk_token"]))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    trainer = BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+    tok.train_from_iterator(texts, trainer)
+    eos = T5_SPECIALS["eos_token"]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"$A {eos}", pair=f"$A {eos} $B {eos}", special_tokens=[(eos, tok.token_to_id(eos))]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        model_max_length=model_max_length,
+        model_input_names=["input_ids", "attention_mask"],
+        clean_up_tokenization_spaces=False,  # decode gives back the text, spaces as they were
+        **T5_SPECIALS,
     )

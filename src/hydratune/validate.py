@@ -24,7 +24,8 @@ from omegaconf import DictConfig, OmegaConf
 from hydratune.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
 from hydratune.errors import ConfigError
 
-GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks")
+GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks",
+          "generation")  # fmt: skip
 ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out of range
     "gradient_accumulation_steps": POSITIVE, "per_device_train_batch_size": POSITIVE,
     "per_device_eval_batch_size": POSITIVE, "learning_rate": POSITIVE,

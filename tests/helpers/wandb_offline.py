@@ -92,3 +92,15 @@ def _payloads(data: bytes) -> Iterator[bytes]:
         if kind in (_FULL, _LAST):
             yield pending
             pending = b""
+
+
+def history(path: str | Path) -> list[dict]:
+    """Every ``run.log`` row of an offline run, in order (media such as tables appear as the
+    dict W&B stores: ``{"_type": "table-file", "path": ...}``, relative to the run's files)."""
+    rows = []
+    for record in records(path):
+        if record.WhichOneof("record_type") == "history":
+            row: dict = {}
+            _merge(row, record.history.item)
+            rows.append(row)
+    return rows

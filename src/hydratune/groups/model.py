@@ -23,7 +23,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from hydratune.bounds import AT_LEAST_ONE, DROPOUT
 from hydratune.errors import ConfigError
 from hydratune.runtime.hub import explain_unreachable, local_only
-from hydratune.tokenizers import train_byte_bpe, train_wordpiece
+from hydratune.tokenizers import train_byte_bpe, train_metaspace_bpe, train_wordpiece
 
 log = logging.getLogger(__name__)
 Size = Annotated[int, AT_LEAST_ONE]  # layer counts and widths
@@ -68,7 +68,7 @@ def hf(
     revision: str | None = None,
     trust_remote_code: bool = False,
     ignore_mismatched_sizes: bool = False,
-    task: Literal["auto", "sequence_classification", "causal_lm"] = "auto",
+    task: Literal["auto", "sequence_classification", "causal_lm", "seq2seq_lm"] = "auto",
     use_safetensors: bool = True,
     chat_template: str | None = None,
 ):
@@ -76,9 +76,10 @@ def hf(
 
     A checkpoint without a classification head gets a fresh one; one whose head has another
     number of labels needs ``ignore_mismatched_sizes=True`` to replace it. ``task`` picks the
-    head (:data:`TASKS`); ``auto`` follows the data: a causal LM for SFT data, else a classifier.
-    ``chat_template`` (a Jinja string) replaces the tokenizer's; SFT data on a tokenizer that has
-    none gets hydratune's ChatML (:func:`with_chat_template`).
+    head (:data:`TASKS`); ``auto`` follows the data: a causal LM for SFT data, an encoder-decoder
+    (``AutoModelForSeq2SeqLM``) for seq2seq data, else a classifier. ``chat_template`` (a Jinja
+    string) replaces the tokenizer's; SFT data on a tokenizer that has none gets hydratune's
+    ChatML (:func:`with_chat_template`).
     """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -88,6 +89,8 @@ def hf(
         )
         with_chat_template(tokenizer, data, chat_template)
         auto_class, head = model_class(task, data)
+        if auto_class.__name__ == "AutoModelForSeq2SeqLM":
+            check_encoder_decoder(name_or_path, offline, common)
         if not load_weights:  # dry run: the architecture and config, no checkpoint read
             return _skeleton(auto_class, name_or_path, offline, head, common), tokenizer
         model = auto_class.from_pretrained(
@@ -223,11 +226,13 @@ class BagOfEmbeddings(torch.nn.Module):
         return self.classify(summed / mask.sum(-1, keepdim=True).clamp(min=1))
 
 
-# Causal language models (trainer=sft) ----------------------------------------------------------
-
-TASKS = ("sequence_classification", "causal_lm")  # model.task for model=hf; auto = from the data
+# model.task for model=hf; auto = from the data kind (AUTO_TASK)
+TASKS = ("sequence_classification", "causal_lm", "seq2seq_lm")
 AUTO_TASK = {"classification": "sequence_classification", "multilabel": "sequence_classification",
-             "causal_lm": "causal_lm"}  # data kind -> model.task  # fmt: skip
+             "causal_lm": "causal_lm", "seq2seq": "seq2seq_lm"}  # fmt: skip
+
+
+# Causal language models (trainer=sft) ----------------------------------------------------------
 
 
 def tiny_llama(
@@ -262,6 +267,63 @@ def tiny_llama(
     return LlamaForCausalLM(config), tokenizer
 
 
+# Encoder-decoder models (trainer=seq2seq) ----------------------------------------------------
+
+
+def tiny_t5(
+    data,
+    *,
+    vocab_size: int = 2000,
+    d_model: int = 64,
+    d_kv: int = 16,
+    d_ff: int = 128,
+    num_layers: int = 2,
+    num_decoder_layers: int | None = None,
+    num_heads: int = 4,
+    dropout_rate: float = 0.1,
+    feed_forward_proj: str = "relu",
+    relative_attention_num_buckets: int = 32,
+    relative_attention_max_distance: int = 128,
+    model_max_length: int = 512,
+):
+    """A small ``T5ForConditionalGeneration`` (random weights) and a SentencePiece-style BPE
+    tokenizer learned from ``data.train_texts()``; nothing is downloaded.
+
+    ``vocab_size`` is an upper bound: a small corpus gives fewer tokens and the embedding
+    matrix is sized to the tokenizer. Decoding starts from the pad token (id 0), as in T5, and
+    generation stops at ``</s>`` after at most ``data.max_target_length`` tokens.
+    """
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    if data.kind != "seq2seq":
+        raise ConfigError(
+            f"model=tiny_t5 is an encoder-decoder for seq2seq data (trainer=seq2seq); this data "
+            f"is {data.kind}. Use model=tiny_bert (classification) or tiny_llama (trainer=sft)."
+        )
+    tokenizer = train_metaspace_bpe(data.train_texts(), vocab_size, model_max_length)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=d_model,
+        d_kv=d_kv,
+        d_ff=d_ff,
+        num_layers=num_layers,
+        num_decoder_layers=num_decoder_layers,
+        num_heads=num_heads,
+        dropout_rate=dropout_rate,
+        feed_forward_proj=feed_forward_proj,
+        relative_attention_num_buckets=relative_attention_num_buckets,
+        relative_attention_max_distance=relative_attention_max_distance,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    model = T5ForConditionalGeneration(config)
+    max_target = data.max_target_length
+    if max_target:  # GenerationConfig's default (20) would cut longer targets short
+        model.generation_config.max_length = max_target + 1  # + the decoder start token
+    return model, tokenizer
+
+
 def model_class(task: str, data) -> tuple[type, dict]:
     """The Auto class for ``task`` and the keyword arguments that size its head."""
     from transformers import AutoModelForCausalLM
@@ -270,6 +332,25 @@ def model_class(task: str, data) -> tuple[type, dict]:
         task = AUTO_TASK[data.kind]
     if task == "causal_lm":
         return AutoModelForCausalLM, {}
+    if task == "seq2seq_lm":
+        from transformers import AutoModelForSeq2SeqLM
+
+        return AutoModelForSeq2SeqLM, {}
     if task == "sequence_classification":
         return AutoModelForSequenceClassification, data.label_config()
     raise ConfigError(f"model.task={task!r}: choose auto or one of {list(TASKS)}.")
+
+
+def check_encoder_decoder(name_or_path: str, offline: bool, common: dict) -> None:
+    """Seq2seq data needs an encoder-decoder checkpoint (T5, BART, Marian...): said from its
+    config, before any weights load."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(name_or_path, local_files_only=offline, **common)
+    if not getattr(config, "is_encoder_decoder", False):
+        raise ConfigError(
+            f"model.name_or_path={name_or_path!r} is a {config.model_type} model without a "
+            "decoder of its own (config.is_encoder_decoder is false), and seq2seq data needs an "
+            "encoder-decoder (T5, BART, Marian, mBART...). Use one, or train this model on "
+            "prompt/completion data with trainer=sft."
+        )

@@ -40,7 +40,8 @@ def lora(
     ``modules_to_save``) train.
 
     ``task_type="auto"`` is SEQ_CLS for a classification head (PEFT then trains and saves the
-    head too) and CAUSAL_LM otherwise. ``modules_to_save="auto"`` trains the ``lm_head`` of a
+    head too), SEQ_2_SEQ_LM for an encoder-decoder (T5, BART) and CAUSAL_LM otherwise.
+    ``modules_to_save="auto"`` trains the ``lm_head`` of a
     causal LM built from a config, whose random weights low-rank updates alone barely move.
     """
     from peft import LoraConfig, get_peft_model
@@ -93,9 +94,12 @@ def check_target_modules(model, target_modules: str | Sequence[str]) -> None:
 
 
 def adapter_task(model) -> str:
-    """PEFT's task type for a transformers model, from its class name."""
+    """PEFT's task type for a transformers model, from its class name and config."""
     name = type(model).__name__
-    return "SEQ_CLS" if name.endswith("ForSequenceClassification") else "CAUSAL_LM"
+    if name.endswith("ForSequenceClassification"):
+        return "SEQ_CLS"
+    encoder_decoder = getattr(getattr(model, "config", None), "is_encoder_decoder", False)
+    return "SEQ_2_SEQ_LM" if encoder_decoder else "CAUSAL_LM"
 
 
 def save_base(model, directory: str | Path, tokenizer=None) -> None:

@@ -1,5 +1,5 @@
-"""The ``trainer`` group: a configured ``transformers.Trainer`` or ``trl.SFTTrainer`` from
-built objects.
+"""The ``trainer`` group: a configured ``transformers.Trainer``, ``Seq2SeqTrainer`` or
+``trl.SFTTrainer`` from built objects.
 
 ``args`` are the fields of the trainer class's arguments dataclass (``TrainingArguments`` for
 ``Trainer``, ``trl.SFTConfig`` for ``SFTTrainer``), exactly as the libraries name them. ``cls``
@@ -18,6 +18,7 @@ from hydratune.errors import ConfigError
 # trainer class's MRO, so subclasses inherit both.
 _FAMILIES = (  # (trainer class, arguments class, data kinds), most specific first
     ("trl.SFTTrainer", "trl.SFTConfig", ("causal_lm",)),
+    ("transformers.Seq2SeqTrainer", "transformers.Seq2SeqTrainingArguments", ("seq2seq",)),
     ("transformers.Trainer", "transformers.TrainingArguments", ("classification", "multilabel")),
 )
 
@@ -87,6 +88,42 @@ def sft(
     )  # fmt: skip
 
 
+def seq2seq(
+    data,
+    model,
+    tokenizer,
+    train_dataset,
+    eval_dataset,
+    data_collator,
+    compute_loss_func: Callable | None = None,
+    compute_metrics: Callable | None = None,
+    callbacks: list | None = None,
+    *,
+    args: dict,
+    cls: str = "transformers.Seq2SeqTrainer",
+):
+    """``transformers.Seq2SeqTrainer`` (or ``cls``) on seq2seq data (translation,
+    summarization); ``args`` are ``Seq2SeqTrainingArguments`` fields.
+
+    With ``predict_with_generate`` evaluation generates (greedy, or ``generation_num_beams``
+    beams, up to ``generation_max_length`` tokens) and ``metrics=generation`` scores the text;
+    it gets the tokenizer that decodes it here, as the metrics are built before the model.
+    """
+    from hydratune.groups.metrics import GenerationMetrics
+
+    if isinstance(compute_metrics, GenerationMetrics):
+        if not args.get("predict_with_generate"):
+            raise ConfigError(
+                "metrics=generation scores generated text: set "
+                "trainer.args.predict_with_generate=true (or use metrics=none for eval_loss only)."
+            )
+        compute_metrics.tokenizer = tokenizer
+    return plain(
+        data, model, tokenizer, train_dataset, eval_dataset, data_collator,
+        compute_loss_func, compute_metrics, callbacks, args=args, cls=cls,
+    )  # fmt: skip
+
+
 def device_defaults(args: dict) -> dict:
     """Fill ``bf16`` and ``activation_checkpointing`` left null from the device: on with a CUDA
     GPU (bf16 where it supports it), off on CPU, where SFTConfig's own defaults (both on) fail.
@@ -120,7 +157,8 @@ def trainer_class(path: str) -> type:
         raise ConfigError(f"trainer.cls={path!r} cannot be imported: {err}") from None
     if not issubclass(found, Trainer):
         raise ConfigError(
-            f"trainer.cls={path!r} is not a subclass of transformers.Trainer (or trl.SFTTrainer)."
+            f"trainer.cls={path!r} is not a subclass of transformers.Trainer (Seq2SeqTrainer, "
+            "trl.SFTTrainer)."
         )
     return found
 

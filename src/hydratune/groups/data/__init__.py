@@ -2,7 +2,8 @@
 
 Builders read raw splits (:mod:`.readers`) and hand them to the task's module, which checks and
 shapes them: :mod:`.classification` (text + labels), :mod:`.sft` (chats, prompt/completion,
-text). Every result says its ``kind``; the rest of the run dispatches on it.
+text), :mod:`.seq2seq` (source/target pairs). Every result says its ``kind``; the rest of the
+run dispatches on it.
 
 The options every classification source shares (columns, lengths, sampling, held-out split) are
 declared once, as the keyword-only parameters of :func:`classification_splits`; the builders take
@@ -25,11 +26,13 @@ from hydratune.groups.data.classification import (
 )
 from hydratune.groups.data.formatting import FORMATTERS, alpaca, formatting_function
 from hydratune.groups.data.readers import read_hub_splits, read_split_files
+from hydratune.groups.data.seq2seq import Seq2SeqData, seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format, sft_splits
 
 __all__ = [
-    "FORMATTERS", "LABELS", "SFT_FORMATS", "ClassificationData", "SFTData", "alpaca",
-    "files", "formatting_function", "hub", "sft_files", "sft_format",
+    "FORMATTERS", "LABELS", "SFT_FORMATS", "ClassificationData", "SFTData", "Seq2SeqData",
+    "alpaca", "files", "formatting_function", "hub", "seq2seq_files", "seq2seq_hub", "sft_files",
+    "sft_format",
 ]  # fmt: skip
 
 
@@ -110,3 +113,34 @@ def sft_files(
         max_train_samples=max_train_samples,
         max_eval_samples=max_eval_samples,
     )
+
+
+@with_options_of(seq2seq_splits)
+def seq2seq_files(
+    *,
+    train_files: str | Sequence[str],
+    eval_files: str | Sequence[str] | None = None,
+    test_files: str | Sequence[str] | None = None,
+    read_options: dict | None = None,
+    **options,
+) -> Seq2SeqData:
+    """Local source/target pairs (jsonl, json, csv, tsv, parquet): columns, or WMT-style
+    ``translation`` dicts with ``source_lang`` / ``target_lang``."""
+    given = {"train": train_files, "eval": eval_files, "test": test_files}
+    return seq2seq_splits(read_split_files(given, read_options), **options)
+
+
+@with_options_of(seq2seq_splits)
+def seq2seq_hub(
+    *,
+    path: str,
+    name: str | None = None,
+    train_split: str = "train",
+    eval_split: str | None = "validation",
+    test_split: str | None = None,
+    revision: str | None = None,
+    **options,
+) -> Seq2SeqData:
+    """Source/target pairs from a hub dataset (wmt16 ro-en, xsum...) or a local dataset dir."""
+    wanted = {"train": train_split, "eval": eval_split, "test": test_split}
+    return seq2seq_splits(read_hub_splits(path, name, revision, wanted), **options)

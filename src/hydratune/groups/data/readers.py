@@ -165,7 +165,8 @@ def split_and_trim(
 def split_off_eval(splits: dict[str, Dataset], eval_size: float, seed: int) -> dict:
     if not 0 < eval_size < len(splits["train"]):
         raise ConfigError(f"data.eval_size={eval_size} must be a fraction in (0, 1) or a count.")
-    parts = splits["train"].train_test_split(test_size=eval_size, seed=seed)
+    size = int(eval_size) if eval_size >= 1 else eval_size  # datasets wants a count as int
+    parts = splits["train"].train_test_split(test_size=size, seed=seed)
     return {**splits, "train": parts["train"], "eval": parts["test"]}
 
 

@@ -1,0 +1,221 @@
+"""Generated samples: ``generations.jsonl`` (prompt, reference, generated), a W&B table, and
+``eval_gen_rougeL`` / ``eval_gen_bleu`` against the references.
+
+Teacher-forced eval loss says little about what a generative model writes. SFT runs
+(:class:`SampleGenerations`, a callback) generate for the first ``generation.num_samples`` eval
+prompts after training, and at each evaluation with ``generation.every_eval``; seq2seq runs
+write the same file from their eval predictions (``metrics=generation``). The decoding settings
+(:func:`settings`, the ``generation:`` node of conf/config.yaml) are one object other parts of
+a run can share.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+log = logging.getLogger(__name__)
+
+FILE = "generations.jsonl"
+TABLE = "generations"  # the W&B table's key
+COLUMNS = ("prompt", "reference", "generated")
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    num_samples: int = 8
+    every_eval: bool = False
+    max_new_tokens: int = 64
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int = 42
+
+    def generate_kwargs(self) -> dict:
+        """``model.generate`` keywords; sampling knobs only when sampling (else transformers
+        warns that they are ignored)."""
+        kwargs = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample}
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        return kwargs
+
+
+def settings(
+    *,
+    num_samples: int = 8,
+    every_eval: bool = False,
+    max_new_tokens: int = 64,
+    do_sample: bool = False,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    seed: int = 42,
+) -> GenerationSettings:
+    """The ``generation:`` node as an object (its keys are validated like a group's)."""
+    from hydratune.errors import ConfigError
+
+    if num_samples < 0 or max_new_tokens < 1:
+        raise ConfigError(
+            f"generation.num_samples={num_samples} must be >= 0 (0 = none) and "
+            f"generation.max_new_tokens={max_new_tokens} >= 1."
+        )
+    if do_sample and (temperature <= 0 or not 0 < top_p <= 1):
+        raise ConfigError(
+            f"Sampling needs generation.temperature > 0 (got {temperature}) and "
+            f"0 < generation.top_p <= 1 (got {top_p})."
+        )
+    return GenerationSettings(num_samples, every_eval, max_new_tokens, do_sample,
+                              temperature, top_p, seed)  # fmt: skip
+
+
+def attach(
+    generation: GenerationSettings | None, data, trainer, run_dir: Path, tracker=None
+) -> None:
+    """Add :class:`SampleGenerations` to an SFT trainer whose data has prompts to generate for
+    (prompt/completion or chats; text data has none). Seq2seq runs generate at evaluation
+    already (``predict_with_generate``)."""
+    if generation is None or not generation.num_samples or data.kind != "causal_lm":
+        return
+    if data.format == "text":
+        log.info("generation: text data has no prompts; no generations.jsonl is written")
+        return
+    prompts = sample_prompts(data.splits["eval"], data.format, generation.num_samples)
+    run = getattr(tracker, "run", None)  # the W&B run of logger=wandb, none otherwise
+    trainer.add_callback(SampleGenerations(generation, prompts, trainer, Path(run_dir), run))
+
+
+def final_generations(trainer) -> dict:
+    """Generate after training (the trainer's :class:`SampleGenerations`, if it has one):
+    writes generations.jsonl and returns ``eval_gen_rougeL`` / ``eval_gen_bleu``."""
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, SampleGenerations):
+            return callback.generate_and_log(trainer.state.global_step, final=True)
+    return {}
+
+
+def sample_prompts(split, format: str, count: int) -> list[dict]:
+    """The first ``count`` rows as ``{"prompt": text or turns, "reference": text or None}``:
+    the prompt of prompt/completion rows; for chats, the turns before the last assistant turn
+    (whose text is the reference)."""
+    rows = []
+    for row in split.select(range(min(count, len(split)))):
+        if format == "prompt_completion":
+            rows.append({"prompt": row["prompt"], "reference": _text(row["completion"])})
+        else:
+            turns = row["messages"]
+            last = max(i for i, turn in enumerate(turns) if turn["role"] == "assistant")
+            rows.append({"prompt": turns[:last], "reference": turns[last]["content"]})
+    return rows
+
+
+class SampleGenerations(TrainerCallback):
+    """Generates for a fixed set of eval prompts with the settings' decoding, seeded, on the
+    main process; the training RNG is left as it was."""
+
+    def __init__(self, generation: GenerationSettings, prompts: list[dict], trainer, run_dir,
+                 run=None):  # fmt: skip
+        self.run = run
+        self.generation = generation
+        self.prompts = prompts
+        self.trainer = trainer
+        self.run_dir = run_dir
+        self.training = True  # evaluations after training (the run's final ones) are not "every"
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.training = False
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if self.generation.every_eval and self.training and state.is_world_process_zero:
+            scores = self.generate_and_log(state.global_step, final=False)
+            state.log_history.append({**scores, "step": state.global_step})
+
+    def generate_and_log(self, step: int, final: bool) -> dict:
+        if not self.trainer.is_world_process_zero():
+            return {}
+        rows = [{**row, "generated": self.generate(row["prompt"])} for row in self.prompts]
+        scores = reference_scores(rows)
+        if final:
+            write_generations(self.run_dir, rows)
+        charted = {key.replace("eval_", "eval/", 1): value for key, value in scores.items()}
+        log_table(
+            rows, {**charted, "train/global_step": step}, self.run
+        )  # W&B's names for Trainer's keys
+        return scores
+
+    def generate(self, prompt) -> str:
+        import torch
+
+        tokenizer, model = self.trainer.processing_class, self.trainer.model
+        if isinstance(prompt, str):  # as trl trains prompt/completion text: no chat template
+            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"]
+        else:
+            ids = tokenizer.apply_chat_template(
+                prompt, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )["input_ids"]
+        ids = ids.to(model.device)
+        was_training = model.training
+        model.eval()
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(self.generation.seed)  # same prompt, same sample, every time
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                **self.generation.generate_kwargs(),
+            )
+        model.train(was_training)
+        return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
+
+
+def reference_scores(rows: list[dict], prefix: str = "eval_gen_") -> dict:
+    """ROUGE-L and BLEU of the generations against their references (none: no scores)."""
+    from hydratune.groups.metrics import generation_scores
+
+    scored = [row for row in rows if row.get("reference")]
+    if not scored:
+        return {}
+    scores = generation_scores([r["generated"] for r in scored], [r["reference"] for r in scored])
+    return {f"{prefix}rougeL": scores["rougeL"], f"{prefix}bleu": scores["bleu"]}
+
+
+def write_generations(run_dir: Path, rows: list[dict], prefix: str = "eval") -> Path:
+    """``generations.jsonl`` (``test_generations.jsonl`` for the test split): one JSON object
+    per line with ``prompt`` (text, or the chat turns), ``reference`` and ``generated``."""
+    name = FILE if prefix == "eval" else f"{prefix}_{FILE}"
+    path = Path(run_dir) / name
+    lines = [json.dumps({key: row.get(key) for key in COLUMNS}, ensure_ascii=False) for row in rows]
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    tmp.replace(path)  # never a half-written file
+    log.info("%d generations written to %s", len(rows), path)
+    return path
+
+
+def log_table(rows: list[dict], values: dict, run=None) -> None:
+    """The rows as a W&B Table (key ``generations``) with ``values``, into ``run`` (default:
+    the open W&B run); a no-op without W&B (``logger=none``)."""
+    wandb = sys.modules.get("wandb")  # imported only where the logger opened a run
+    run = run or (wandb.run if wandb is not None else None)
+    if run is None:
+        return
+    import wandb
+
+    table = wandb.Table(columns=list(COLUMNS))
+    for row in rows:
+        prompt = row["prompt"]
+        shown = prompt if isinstance(prompt, str) or prompt is None else _chat_text(prompt)
+        table.add_data(shown, row.get("reference"), row["generated"])
+    run.log({TABLE: table, **values})
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else "\n".join(turn["content"] for turn in value)
+
+
+def _chat_text(turns: list[dict]) -> str:
+    return "\n".join(f"{turn['role']}: {turn['content']}" for turn in turns)
