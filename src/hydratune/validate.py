@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from hydratune.errors import ConfigError
+from hydratune.renamed import renamed_message
 
 GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger")
 POSITIVE_ARGS = ("gradient_accumulation_steps", "per_device_train_batch_size",
@@ -166,7 +167,8 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
         for key, value in args.items():
             if key not in fields:
                 problems.append(
-                    f"trainer.args.{key} is not a {args_class.__name__} field.{_close(key, fields)}"
+                    renamed_message(f"trainer.args.{key}")
+                    or f"trainer.args.{key} is not a {args_class.__name__} field.{_close(key, fields)}"
                 )
             elif not _plain_type_fits(value, hints.get(key, fields[key].type)):
                 names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))
