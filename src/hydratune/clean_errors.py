@@ -18,7 +18,7 @@ from hydratune.renamed import renamed_message
 
 FULL_ERROR = "HYDRA_FULL_ERROR"
 _NOT_IN_STRUCT = re.compile(r"Key '([\w.]+)' is not in struct|Could not override '([\w.]+)'")
-_GROUP_HINT = "  (`hydratune --help` lists the groups and their options.)"
+_GROUP_HINT = "Fix: pick one of the options above; `hydratune --help` lists every group."
 
 
 @contextmanager
@@ -84,8 +84,20 @@ def _with_fix(text: str) -> str:
         name = key.group(1) if key else "the key"
         return f"{name} is required (??? in the config): set {name}=<value>."
     if "Could not find" in text or "Could not load" in text:
-        return f"{_first_line(text)}\n{_GROUP_HINT.strip()}"
+        return f"{_folded(text)}\n{_GROUP_HINT.strip()}"
     return text
+
+
+def _folded(text: str) -> str:
+    """Hydra's tab-indented lists (options, search path) folded onto their heading's line."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("\t") and lines:
+            sep = " " if lines[-1].endswith(":") else ", "
+            lines[-1] += sep + line.strip()
+        elif line.strip():
+            lines.append(line.strip())
+    return "\n".join(lines)
 
 
 def _first_line(text: str) -> str:

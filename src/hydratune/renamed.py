@@ -24,7 +24,7 @@ RENAMED = {
     "per_gpu_eval_batch_size": "renamed per_device_eval_batch_size",
     "overwrite_output_dir": "removed: each run writes its own run dir (hydra.run.dir=...)",
     "push_to_hub_token": "renamed hub_token (better: the HF_TOKEN environment variable)",
-    "warmup_ratio": "merged into warmup_steps: a value below 1 is a ratio, trainer.args.warmup_steps=0.1",
+    "warmup_ratio": "merged into warmup_steps: below 1 it is a ratio (warmup_steps=0.1)",
     "group_by_length": "renamed train_sampling_strategy=group_by_length",
     "include_inputs_for_metrics": "renamed include_for_metrics=[inputs]",
     "save_safetensors": "removed: models are always saved as safetensors",

@@ -42,6 +42,7 @@ def validate(cfg: DictConfig) -> None:
 
 
 def raise_all(problems: list[str]) -> None:
+    problems = list(dict.fromkeys(problems))  # a missing ??? key is found by two checks
     if len(problems) == 1:
         raise ConfigError(problems[0])
     if problems:
@@ -166,9 +167,9 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
         hints = typing.get_type_hints(args_class)
         for key, value in args.items():
             if key not in fields:
+                unknown = f"is not a {args_class.__name__} field.{_close(key, fields)}"
                 problems.append(
-                    renamed_message(f"trainer.args.{key}")
-                    or f"trainer.args.{key} is not a {args_class.__name__} field.{_close(key, fields)}"
+                    renamed_message(f"trainer.args.{key}") or f"trainer.args.{key} {unknown}"
                 )
             elif not _plain_type_fits(value, hints.get(key, fields[key].type)):
                 names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))
