@@ -22,6 +22,7 @@ from typing import NamedTuple
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.groups.data.tasks import data_inputs
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
@@ -55,7 +56,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None) -> float | None:
         with life.phase("validate"):
             validate(cfg)
         with life.phase("load_data"):
-            data = build(cfg.data)
+            data = build(cfg.data, **data_inputs(cfg.data, cfg.trainer))  # the trainer's task
         check_data_fits_trainer(cfg.trainer, data)
         hooks = Hooks(build_hook(cfg.loss, data), build_hook(cfg.metrics, data))
         life.record.update(loss=hook_parameters(hooks.compute_loss_func))
