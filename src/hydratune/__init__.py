@@ -7,14 +7,20 @@ OmegaConf resolvers that the shipped configs use, so composition and ``--cfg job
 from omegaconf import OmegaConf
 
 from hydratune.runtime.distributed import now
-from hydratune.samples import sample_path
+from hydratune.samples import package_path, sample_path
 
 __version__ = "0.1.0"
 
 
 def register_resolvers() -> None:
-    """``${hydratune.sample:NAME}`` (shipped data) and ``${hydratune.now:FORMAT}`` (run time)."""
-    for name, resolver in (("hydratune.sample", sample_path), ("hydratune.now", now)):
+    """``${hydratune.sample:NAME}`` (shipped data), ``${hydratune.package:PKG/DIR}`` (a dir in
+    an installed package) and ``${hydratune.now:FORMAT}`` (run time)."""
+    resolvers = (
+        ("hydratune.sample", sample_path),
+        ("hydratune.package", package_path),
+        ("hydratune.now", now),
+    )
+    for name, resolver in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
 

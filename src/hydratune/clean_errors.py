@@ -80,7 +80,9 @@ def _with_fix(text: str) -> str:
             f"key with +{key}=<value>."
         )
     if "Missing mandatory value" in text:
-        key = re.search(r"full_key: ([\w.]+)", text)
+        key = re.search(r"Missing mandatory value: ([\w.]+)", text) or re.search(
+            r"full_key: ([\w.]+)", text
+        )  # the ??? key itself, also when another key's interpolation reached it
         name = key.group(1) if key else "the key"
         return f"{name} is required (??? in the config): set {name}=<value>."
     if "Could not find" in text or "Could not load" in text:

@@ -217,8 +217,11 @@ def mlflow(
     if mlflow.active_run() is not None:  # a reused worker process: never continue an old run
         mlflow.end_run()
     all_tags = {"group": default_group, "job_type": default_job_type, **(tags or {})}
-    run = mlflow.start_run(run_id=resume_id, run_name=None if resume_id else name or default_name,
-                           tags={k: str(v) for k, v in all_tags.items() if v is not None})  # fmt: skip
+    run = mlflow.start_run(
+        run_id=resume_id,
+        run_name=None if resume_id else name or default_name,
+        tags={k: str(v) for k, v in all_tags.items() if v is not None},
+    )
     if resume_id is None:  # params are write-once: the first attempt logged them
         mlflow.log_params(_flat(config))
         mlflow.log_dict(config, "hydra_config.json")
@@ -304,5 +307,6 @@ def _optional(module: str, package: str):
         return importlib.import_module(module)
     except ImportError as err:
         raise ConfigError(
-            f"logger={package} needs the {package} package ({err}): pip install 'hydratune[loggers]'."
+            f"logger={package} needs the {package} package ({err}): "
+            "pip install 'hydratune[loggers]'."
         ) from err
