@@ -117,7 +117,7 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         assert build(node, model=model) is not None
     elif group == "trainer":
         small = {"max_train_samples": 16, "max_eval_samples": 8}
-        data = build(cfg.data, SFT, **small) if option == "sft" else demo  # sft: its chat sample
+        data = build(cfg.data, kinds=SFT, **small) if option == "sft" else demo  # its chat sample
         model, tokenizer = build(cfg.model, data=data)
         context = RunContext(tmp_path, [])
         tokenized = data.tokenize(tokenizer)
