@@ -40,7 +40,7 @@ def data_inputs(data_node, trainer_node) -> dict:
 def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, **options):
     """Raw splits -> the data object of the task the trainer trains."""
     if "causal_lm" in kinds:
-        return sft_splits(splits, formatting=formatting, **{k: options[k] for k in _SHARED})
+        return sft_splits(splits, formatting=formatting, **_shared(options))
     # "seq2seq" in kinds: the seq2seq task's module goes here (source/target columns)
     if formatting:
         raise ConfigError(
@@ -49,6 +49,13 @@ def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, **
         )
     refuse_sft_rows(splits["train"], options.get("text_column", "text"))
     return classification_splits(splits, **options)
+
+
+def _shared(options: dict) -> dict:
+    """The options every task takes, with their defaults (declared once, on the classifier's
+    builder) where a caller in Python left them out."""
+    params = inspect.signature(classification_splits).parameters
+    return {key: options.get(key, params[key].default) for key in _SHARED}
 
 
 def refuse_sft_rows(train: Dataset, text_column: str) -> None:
