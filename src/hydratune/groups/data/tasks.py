@@ -40,6 +40,8 @@ def data_inputs(data_node, trainer_node) -> dict:
 def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, **options):
     """Raw splits -> the data object of the task the trainer trains."""
     if "causal_lm" in kinds:
+        if not formatting:
+            refuse_labelled_text(splits["train"], options.get("label_column", "label"))
         return sft_splits(splits, formatting=formatting, **_shared(options))
     # "seq2seq" in kinds: the seq2seq task's module goes here (source/target columns)
     if formatting:
@@ -56,6 +58,17 @@ def _shared(options: dict) -> dict:
     builder) where a caller in Python left them out."""
     params = inspect.signature(classification_splits).parameters
     return {key: options.get(key, params[key].default) for key in _SHARED}
+
+
+def refuse_labelled_text(train: Dataset, label_column: str) -> None:
+    """A text column beside a label column is a classifier's data, not language modelling."""
+    columns = set(train.column_names)
+    if {"text", label_column} <= columns and not {"messages", "prompt"} & columns:
+        raise DataError(
+            f"trainer=sft reads SFT data, and the train split has columns {train.column_names}: "
+            "classification data (a text and a label). Train it with trainer=plain; for language "
+            "modelling on its text, give a file without the label column."
+        )
 
 
 def refuse_sft_rows(train: Dataset, text_column: str) -> None:
