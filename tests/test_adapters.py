@@ -18,6 +18,7 @@ from hydratune.groups.data import sft_files
 from hydratune.groups.model import tiny_bert, tiny_llama
 from hydratune.groups.peft import base_weights, lora
 from hydratune.groups.trainer import sft
+from hydratune.groups.data import data_inputs
 from hydratune.pipeline import build
 from hydratune.samples import sample_path
 
@@ -111,7 +112,7 @@ def test_sft_lora_run_saves_an_adapter_that_reloads_generates_and_merges(run_sma
     # the base is the seeded model the run built, saved untouched beside the adapter
     cfg = compose_config(*FAST, *overrides)
     set_seed(cfg.seed)
-    rebuilt, _ = build(cfg.model, data=build(cfg.data))
+    rebuilt, _ = build(cfg.model, data=build(cfg.data, **data_inputs(cfg.data, cfg.trainer)))
     saved_base = load_file(model_dir / "base" / "model.safetensors")
     for key, value in rebuilt.state_dict().items():
         assert torch.equal(saved_base[key], value), key
