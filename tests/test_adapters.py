@@ -13,12 +13,11 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from conftest import FAST, REPO, compose_config
+from hydratune.groups.data import data_inputs, sft_files
 from hydratune.groups.data import files as data_files
-from hydratune.groups.data import sft_files
 from hydratune.groups.model import tiny_bert, tiny_llama
 from hydratune.groups.peft import base_weights, lora
 from hydratune.groups.trainer import sft
-from hydratune.groups.data import data_inputs
 from hydratune.pipeline import build
 from hydratune.samples import sample_path
 
