@@ -13,8 +13,8 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from conftest import FAST, REPO, compose_config
+from hydratune.groups.data import data_inputs, sft_files
 from hydratune.groups.data import files as data_files
-from hydratune.groups.data import sft_files
 from hydratune.groups.model import tiny_bert, tiny_llama
 from hydratune.groups.peft import base_weights, lora
 from hydratune.groups.trainer import sft
@@ -111,7 +111,7 @@ def test_sft_lora_run_saves_an_adapter_that_reloads_generates_and_merges(run_sma
     # the base is the seeded model the run built, saved untouched beside the adapter
     cfg = compose_config(*FAST, *overrides)
     set_seed(cfg.seed)
-    rebuilt, _ = build(cfg.model, data=build(cfg.data))
+    rebuilt, _ = build(cfg.model, data=build(cfg.data, **data_inputs(cfg.data, cfg.trainer)))
     saved_base = load_file(model_dir / "base" / "model.safetensors")
     for key, value in rebuilt.state_dict().items():
         assert torch.equal(saved_base[key], value), key

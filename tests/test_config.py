@@ -7,6 +7,7 @@ from datasets import Dataset
 from transformers import Trainer
 
 from conftest import CONF, compose_config
+from hydratune.groups.data import SFT
 from hydratune.groups.data import files as data_files
 from hydratune.pipeline import RunContext, build, build_hook, trainer_args
 from hydratune.samples import sample_path
@@ -27,7 +28,7 @@ def test_every_group_has_the_foundation_options():
         "metrics": {"classification"},
         "trainer": {"plain", "sft"},
         "peft": {"none", "lora"},
-        "logger": {"wandb", "none"},
+        "logger": {"wandb", "tensorboard", "mlflow", "many", "none"},
     }
     for group, names in expected.items():
         assert names <= set(options(group)), group
@@ -102,7 +103,7 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
     cfg = compose_config(f"{group}={option}", *extra)
     node = cfg[group]
     if group == "data":
-        built = build(node)
+        built = build(node, **({"kinds": SFT} if option in SFT_DATA else {}))  # trainer=sft's
         if option in SEQ2SEQ_DATA:
             assert built.kind == "seq2seq" and built.splits["eval"].column_names == [
                 "source",
@@ -142,7 +143,8 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
     elif group == "trainer":
         small = {"max_train_samples": 16, "max_eval_samples": 8}
         own = option in ("sft", "seq2seq")  # their own samples: chats, source/target pairs
-        data = build(cfg.data, **small) if own else demo
+        kinds = {"kinds": SFT} if option == "sft" else {}
+        data = build(cfg.data, **kinds, **small) if own else demo
         model, tokenizer = build(cfg.model, data=data)
         context = RunContext(tmp_path, [])
         tokenized = data.tokenize(tokenizer)
@@ -160,10 +162,18 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         assert trainer.args.output_dir == str(tmp_path / "checkpoints")
 
 
-@pytest.mark.parametrize("option", options("logger"))
-def test_each_logger_opens_and_finishes(option, tmp_path):
+LOGGERS = [
+    pytest.param(o, marks=pytest.mark.slow) if o == "mlflow" else o for o in options("logger")
+]
+REPORTS_TO = {"wandb": "wandb", "none": "none", "tensorboard": "tensorboard", "mlflow": "mlflow",
+              "many": ["wandb", "tensorboard"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("option", LOGGERS)  # mlflow: creating its sqlite store takes ~10 s
+def test_each_logger_opens_and_finishes(option, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # mlflow's local store: outputs/ under the current directory
     cfg = compose_config(f"logger={option}")
     tracker = build(cfg.logger, run_dir=str(tmp_path), config={"a": 1}, default_name="t")
     tracker.log_summary({"eval_accuracy": 0.5})
     tracker.finish(exit_code=0)
-    assert tracker.report_to == {"wandb": "wandb", "none": "none"}[option]
+    assert tracker.report_to == REPORTS_TO[option]

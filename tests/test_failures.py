@@ -118,8 +118,8 @@ CASES = {
     ),
     "SFT trainer on classification data": (
         lambda f: ["trainer=sft", "data=demo_sentiment"],
-        "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
-        "this data has ['text', 'labels']",
+        "trainer=sft reads SFT data, and the train split has columns ['text', 'label']: "
+        "classification data (a text and a label). Train it with trainer=plain",
     ),
     "multi-label loss on single-label data": (
         lambda f: ["loss=bce"],

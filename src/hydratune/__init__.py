@@ -8,16 +8,22 @@ from omegaconf import OmegaConf
 
 from hydratune.runtime.claim import claim
 from hydratune.runtime.distributed import now
-from hydratune.samples import sample_path
+from hydratune.samples import package_path, sample_path
 
 __version__ = "0.1.0"
 
 
 def register_resolvers() -> None:
-    """``${hydratune.sample:NAME}`` (shipped data), ``${hydratune.now:FORMAT}`` (run time) and
-    ``${hydratune.claim:PATH}`` (the run dir, claimed for this run alone)."""
-    resolvers = {"hydratune.sample": sample_path, "hydratune.now": now, "hydratune.claim": claim}
-    for name, resolver in resolvers.items():
+    """``${hydratune.sample:NAME}`` (shipped data), ``${hydratune.package:PKG/DIR}`` (a dir in
+    an installed package), ``${hydratune.now:FORMAT}`` (run time) and ``${hydratune.claim:PATH}``
+    (the run dir, claimed for this run alone)."""
+    resolvers = (
+        ("hydratune.sample", sample_path),
+        ("hydratune.package", package_path),
+        ("hydratune.now", now),
+        ("hydratune.claim", claim),
+    )
+    for name, resolver in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
 

@@ -14,6 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hydratune.dry_run_example import (
+    classification_example,
+    format_example,
+    sft_example,
+    sft_row_ids,
+)
 from hydratune.errors import ConfigError
 from hydratune.record import write_json
 
@@ -42,6 +48,7 @@ def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
 def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dict:
     tokenized = sample.tokenize(tokenizer)
     batch_size = cfg.trainer.args.get("per_device_train_batch_size") or 8
+    example = classification_example(data, tokenized["train"], collator, batch_size, tokenizer)
     return {
         "rows": {name: len(split) for name, split in data.splits.items()},
         "labels": label_summary(data),
@@ -51,6 +58,7 @@ def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dic
         "batch": batch_summary(collator, tokenized["train"], batch_size, tokenizer),
         "loss": getattr(hooks.compute_loss_func, "__name__", None)
         or getattr(getattr(hooks.compute_loss_func, "func", None), "__name__", "model's own"),
+        "first_example": example,
     }
 
 
@@ -104,27 +112,14 @@ def sft_summary(data, sample, tokenizer, trainer) -> dict:
             "packing": bool(args.get("packing")),
         },  # fmt: skip
         "loss": "causal LM cross-entropy",
+        "first_example": sft_example(data, tokenizer, args),
     }
 
 
 def sft_row_tokens(row: dict, kind: str, tokenizer, args: dict) -> tuple[int, int]:
     """(tokens in the row, tokens whose label is kept) for one SFT row."""
-    if kind == "messages":
-        assistant_only = bool(args.get("assistant_only_loss"))
-        encoded = tokenizer.apply_chat_template(
-            row["messages"], tokenize=True, return_dict=True,
-            return_assistant_tokens_mask=assistant_only,
-        )  # fmt: skip
-        ids = encoded["input_ids"]
-        return len(ids), sum(encoded["assistant_masks"]) if assistant_only else len(ids)
-    eos = 1 if tokenizer.eos_token_id is not None else 0
-    if kind == "prompt_completion":
-        prompt = len(tokenizer(row["prompt"])["input_ids"])
-        completion = len(tokenizer(row["completion"], add_special_tokens=False)["input_ids"])
-        only = args.get("completion_only_loss") is not False  # trl: on unless said off
-        return prompt + completion + eos, completion + eos if only else prompt + completion + eos
-    text = len(tokenizer(row["text"])["input_ids"]) + eos
-    return text, text
+    ids, loss = sft_row_ids(row, kind, tokenizer, args)
+    return len(ids), sum(loss)
 
 
 def build_model_skeleton(node, data):
@@ -208,4 +203,5 @@ def format_summary(summary: dict) -> str:
     else:
         lines.append(f"  train sample  {summary['train_sample']}")
     lines.append(f"  loss          {summary['loss']}")
+    lines += format_example(summary["first_example"])
     return "\n".join(lines)

@@ -147,7 +147,7 @@ def check_data_fits_trainer(trainer: DictConfig, data) -> None:
     if "causal_lm" in kinds:
         raise ConfigError(
             "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
-            f"this data has {columns}. Use data=demo_chat or data=sft_files."
+            f"this data has {columns}. Use data=demo_chat or data=files."
         )
     if data.kind == "causal_lm":
         raise ConfigError(

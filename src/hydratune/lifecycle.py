@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydratune.errors import ConfigError
+from hydratune.overrides import as_typed
 from hydratune.record import RunRecord
 from hydratune.redact import redact_hydra_files, redact_overrides
 from hydratune.runtime import claim
@@ -47,7 +48,7 @@ class RunContext:
         multirun = hydra.mode is not None and hydra.mode.name == "MULTIRUN"
         return cls(
             Path(run_dir or hydra.runtime.output_dir),
-            list(hydra.overrides.task),
+            as_typed(hydra.overrides.task),  # trainer.args.x=, not the CLI's ++ form
             Path(hydra.sweep.dir) if multirun else None,
             hydra.runtime.choices.get("trainer"),
         )

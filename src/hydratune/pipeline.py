@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from hydratune.fit_checks import check_fits
 from hydratune.generation import attach as attach_generation
 from hydratune.generation import final_generations
+from hydratune.groups.data.tasks import data_inputs
 from hydratune.lifecycle import Lifecycle, RunContext, plan_attempt
 from hydratune.record import write_json
 from hydratune.redact import redact
@@ -73,7 +74,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
             callbacks = build(cfg.callbacks, args=args) if cfg.get("callbacks") else []
             # (early stopping completes the args it needs, or says which one conflicts)
         with life.phase("load_data"):
-            data = build(cfg.data)
+            data = build(cfg.data, **data_inputs(cfg.data, cfg.trainer))  # the trainer's task
         check_fits(cfg, data)  # collator, metrics, loss, model vs the data's kind
         modes = run_modes(args, data)
         args.update(as_args(modes))

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydratune.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
 from hydratune.errors import ConfigError
+from hydratune.renamed import renamed_message
 
 GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks",
           "generation")  # fmt: skip
@@ -49,6 +50,7 @@ def validate(cfg: DictConfig) -> None:
 
 
 def raise_all(problems: list[str]) -> None:
+    problems = list(dict.fromkeys(problems))  # a missing ??? key is found by two checks
     if len(problems) == 1:
         raise ConfigError(problems[0])
     if problems:
@@ -177,8 +179,9 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
         hints = typing.get_type_hints(args_class)
         for key, value in args.items():
             if key not in fields:
+                unknown = f"is not a {args_class.__name__} field.{_close(key, fields)}"
                 problems.append(
-                    f"trainer.args.{key} is not a {args_class.__name__} field.{_close(key, fields)}"
+                    renamed_message(f"trainer.args.{key}") or f"trainer.args.{key} {unknown}"
                 )
             elif not _plain_type_fits(value, hints.get(key, fields[key].type)):
                 names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))

@@ -209,6 +209,18 @@ def data_kinds(trainer_cls: type) -> tuple[str, ...]:
     return _family(trainer_cls)[2]
 
 
+def node_data_kinds(trainer) -> tuple[str, ...] | None:
+    """The data kinds a ``trainer`` config node trains, from its ``cls`` (or its builder's
+    default for it); None for a user's builder that names no trainer class."""
+    import inspect
+
+    from hydra.utils import get_object
+
+    default = inspect.signature(get_object(trainer._target_)).parameters.get("cls")
+    path = trainer.get("cls") or (default.default if default else None)
+    return data_kinds(trainer_class(path)) if isinstance(path, str) else None
+
+
 def _family(trainer_cls: type) -> tuple:
     names = {f"{c.__module__.split('.')[0]}.{c.__name__}" for c in trainer_cls.__mro__}
     return next(family for family in _FAMILIES if family[0] in names)

@@ -2,8 +2,9 @@
 
 Builders read raw splits (:mod:`.readers`) and hand them to the task's module, which checks and
 shapes them: :mod:`.classification` (text + labels), :mod:`.sft` (chats, prompt/completion,
-text), :mod:`.seq2seq` (source/target pairs). Every result says its ``kind``; the rest of the
-run dispatches on it.
+text), :mod:`.seq2seq` (source/target pairs). Which task is the trainer's to say (:mod:`.tasks`):
+one ``data=files`` serves all. Every result says its ``kind``; the rest of the run dispatches on
+it.
 
 The options every classification source shares (columns, lengths, sampling, held-out split) are
 declared once, as the keyword-only parameters of :func:`classification_splits`; the builders take
@@ -27,11 +28,13 @@ from hydratune.groups.data.classification import (
 from hydratune.groups.data.formatting import FORMATTERS, alpaca, formatting_function
 from hydratune.groups.data.readers import read_hub_splits, read_split_files
 from hydratune.groups.data.seq2seq import Seq2SeqData, seq2seq_splits
-from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format, sft_splits
+from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format
+from hydratune.groups.data.tasks import CLASSIFICATION, SFT, data_inputs, task_splits
 
 __all__ = [
-    "FORMATTERS", "LABELS", "SFT_FORMATS", "ClassificationData", "SFTData", "Seq2SeqData",
-    "alpaca", "files", "formatting_function", "hub", "seq2seq_files", "seq2seq_hub", "sft_files",
+    "CLASSIFICATION", "FORMATTERS", "LABELS", "SFT", "SFT_FORMATS", "ClassificationData",
+    "SFTData", "Seq2SeqData", "alpaca", "data_inputs", "files", "formatting_function", "hub",
+    "seq2seq_files", "seq2seq_hub", "sft_files",
     "sft_format",
 ]  # fmt: skip
 
@@ -59,20 +62,29 @@ def with_options_of(shared):
 
 @with_options_of(classification_splits)
 def files(
+    kinds: Sequence[str] = CLASSIFICATION,
     *,
     train_files: str | Sequence[str],
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     read_options: dict | None = None,
+    formatting: str | None = None,
     **options,
-) -> ClassificationData:
-    """Local csv, tsv, json, jsonl or parquet files; the reader is picked by extension."""
+):
+    """Local csv, tsv, json, jsonl or parquet files; the reader is picked by extension, the
+    task (``kinds``: what the trainer trains) reads the columns (:func:`.tasks.task_splits`).
+
+    ``formatting`` (SFT: ``alpaca``, or ``my_pkg.module.function``) maps each row to a text
+    (``str``) or to a dict in one of the SFT formats before anything else happens.
+    """
     given = {"train": train_files, "eval": eval_files, "test": test_files}
-    return classification_splits(read_split_files(given, read_options), **options)
+    splits = read_split_files(given, read_options)
+    return task_splits(splits, kinds, formatting=formatting, **options)
 
 
 @with_options_of(classification_splits)
 def hub(
+    kinds: Sequence[str] = CLASSIFICATION,
     *,
     path: str,
     name: str | None = None,
@@ -80,39 +92,20 @@ def hub(
     eval_split: str | None = "validation",
     test_split: str | None = None,
     revision: str | None = None,
-    **options,
-) -> ClassificationData:
-    """A dataset by hub id (or a local dataset directory), with its split names."""
-    wanted = {"train": train_split, "eval": eval_split, "test": test_split}
-    return classification_splits(read_hub_splits(path, name, revision, wanted), **options)
-
-
-def sft_files(
-    *,
-    train_files: str | Sequence[str],
-    eval_files: str | Sequence[str] | None = None,
-    test_files: str | Sequence[str] | None = None,
     formatting: str | None = None,
-    max_train_samples: Annotated[int | None, ROWS] = None,
-    max_eval_samples: Annotated[int | None, ROWS] = None,
-    eval_size: Annotated[float, FractionOrCount()] = 0.1,
-    seed: int = 42,
-    read_options: dict | None = None,
-) -> SFTData:
-    """Local SFT data (json, jsonl, parquet, csv) whose format is read from its columns.
+    **options,
+):
+    """A dataset by hub id (or a local dataset directory), with its split names; read as the
+    trainer's task reads it, like :func:`files`."""
+    wanted = {"train": train_split, "eval": eval_split, "test": test_split}
+    splits = read_hub_splits(path, name, revision, wanted)
+    return task_splits(splits, kinds, formatting=formatting, **options)
 
-    ``formatting`` (a built-in name such as ``alpaca``, or ``my_pkg.module.function``) maps each
-    row to a text (``str``) or to a dict in one of the formats before anything else happens.
-    """
-    given = {"train": train_files, "eval": eval_files, "test": test_files}
-    return sft_splits(
-        read_split_files(given, read_options),
-        formatting=formatting,
-        eval_size=eval_size,
-        seed=seed,
-        max_train_samples=max_train_samples,
-        max_eval_samples=max_eval_samples,
-    )
+
+def sft_files(**keys) -> SFTData:
+    """:func:`files` read as SFT data whatever the trainer (``data=sft_files`` is now an alias
+    of ``data=files``; this function stays for code that calls it)."""
+    return files(SFT, **keys)
 
 
 @with_options_of(seq2seq_splits)

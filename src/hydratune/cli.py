@@ -1,0 +1,71 @@
+"""The installed commands: ``hydratune`` (train, sweep), ``hydratune-compare``,
+``hydratune-merge-adapter``.
+
+``hydratune`` is a Hydra app on the packaged configs (``pkg://hydratune.conf``), so every Hydra
+flag works: ``-m``, ``--cfg job``, ``--help``, ``--config-dir my_conf`` (your own options and
+experiments on top of ours), ``--shell-completion``. Outputs go under the current directory.
+``python scripts/run.py`` is the same command from a clone.
+
+    hydratune                                   # the offline default classifier
+    hydratune -m seed=1,2 trainer.args.fp16=true,false
+    hydratune --config-dir my_conf data=mydata experiment=mine
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import hydratune.runtime.distributed  # registers the config resolvers; imports nothing heavy
+from hydratune.clean_errors import clean_errors
+from hydratune.overrides import force_trainer_args
+
+CONFIG_PATH = "pkg://hydratune.conf"
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
+def _task(cfg: DictConfig) -> float | None:
+    from hydratune.pipeline import run  # heavy imports only when a job actually runs
+
+    return run(cfg)
+
+
+def main() -> None:
+    """``hydratune [overrides]``: one run, or a sweep with ``-m``."""
+    hydratune.runtime.distributed.share_start_time()  # torchrun: every rank uses rank 0's dir
+    sys.argv = [sys.argv[0], *force_trainer_args(sys.argv[1:])]
+    with clean_errors("hydratune"):
+        _task()
+
+
+def compare() -> None:
+    """``hydratune-compare multirun/DATE/TIME``: a table, compare.csv and compare.png."""
+    from hydratune.compare.cli import main as compare_main
+
+    compare_main()
+
+
+def merge_adapter() -> None:
+    """``hydratune-merge-adapter <run dir>/model <out dir>``: adapter + base -> one model."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="hydratune-merge-adapter",
+        description="Fold a LoRA adapter into its base and save a standalone model "
+        "(with the tokenizer). The base comes from <adapter dir>/base/ when the run saved it, "
+        "else from the checkpoint that adapter_config.json names.",
+    )
+    parser.add_argument("adapter_dir", help="a run's model/ directory (adapter_config.json)")
+    parser.add_argument("output_dir", help="where the merged model and tokenizer go")
+    args = parser.parse_args()
+
+    from hydratune.groups.peft import merge_adapter as merge  # heavy imports after parsing
+
+    with clean_errors("hydratune-merge-adapter"):
+        print(merge(args.adapter_dir, args.output_dir))
+
+
+if __name__ == "__main__":
+    main()

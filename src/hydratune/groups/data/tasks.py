@@ -1,0 +1,92 @@
+"""One ``data=files`` (and ``data=hub``) for every task: the trainer says which data it trains,
+the task's module reads the columns.
+
+``trainer=plain`` trains classification: a text and a label column. ``trainer=sft`` trains
+causal LM data in one of trl's formats: ``messages``, ``prompt``/``completion`` or ``text``. The
+pipeline passes the trainer's data kinds to builders that take ``kinds`` (:func:`data_inputs`);
+:func:`task_splits` is the one place that picks the task's module. A new task (seq2seq:
+``source``/``target``) is one more branch there.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from datasets import Dataset
+
+from hydratune.errors import ConfigError, DataError
+from hydratune.groups.data.classification import classification_splits
+from hydratune.groups.data.seq2seq import seq2seq_splits
+from hydratune.groups.data.sft import SFT_FORMATS, sft_splits
+
+CLASSIFICATION = ("classification", "multilabel")
+SFT = ("causal_lm",)
+_SHARED = ("eval_size", "seed", "max_train_samples", "max_eval_samples")  # every task's
+
+
+def data_inputs(data_node, trainer_node) -> dict:
+    """``{"kinds": ...}`` for a data builder that takes ``kinds``, from the trainer's class;
+    nothing for builders that do not (a user's own reads what it reads)."""
+    from hydra.utils import get_object
+
+    from hydratune.groups.trainer import node_data_kinds
+
+    target = data_node.get("_target_")
+    if not target or "kinds" not in inspect.signature(get_object(target)).parameters:
+        return {}
+    kinds = node_data_kinds(trainer_node)
+    return {"kinds": kinds} if kinds else {}
+
+
+def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, **options):
+    """Raw splits -> the data object of the task the trainer trains."""
+    if "causal_lm" in kinds:
+        if not formatting:
+            refuse_labelled_text(splits["train"], options.get("label_column", "label"))
+        return sft_splits(splits, formatting=formatting, **_shared(options))
+    if "seq2seq" in kinds:  # source/target columns; other columns, translation dicts and
+        # prefixes: data=seq2seq_files, whose options say them
+        if formatting:
+            raise ConfigError(
+                "data.formatting is for SFT rows; trainer=seq2seq reads source/target."
+            )
+        return seq2seq_splits(splits, **_shared(options), num_proc=options.get("num_proc"))
+    if formatting:
+        raise ConfigError(
+            f"data.formatting={formatting} shapes rows for SFT (trainer=sft); this run trains "
+            "classification: drop data.formatting, or use trainer=sft."
+        )
+    refuse_sft_rows(splits["train"], options.get("text_column", "text"))
+    return classification_splits(splits, **options)
+
+
+def _shared(options: dict) -> dict:
+    """The options every task takes, with their defaults (declared once, on the classifier's
+    builder) where a caller in Python left them out."""
+    params = inspect.signature(classification_splits).parameters
+    return {key: options.get(key, params[key].default) for key in _SHARED}
+
+
+def refuse_labelled_text(train: Dataset, label_column: str) -> None:
+    """A text column beside a label column is a classifier's data, not language modelling."""
+    columns = set(train.column_names)
+    if {"text", label_column} <= columns and not {"messages", "prompt"} & columns:
+        raise DataError(
+            f"trainer=sft reads SFT data, and the train split has columns {train.column_names}: "
+            "classification data (a text and a label). Train it with trainer=plain; for language "
+            "modelling on its text, give a file without the label column."
+        )
+
+
+def refuse_sft_rows(train: Dataset, text_column: str) -> None:
+    """Chat or prompt/completion rows given to a classifier: say which trainer reads them."""
+    columns = set(train.column_names)
+    if text_column in columns:
+        return
+    for name, needed in SFT_FORMATS.items():
+        if name != "text" and set(needed) <= columns:
+            raise DataError(
+                f"The train split has columns {train.column_names}: {name} data, for SFT. Train "
+                "it with trainer=sft (the same data=files reads it); a classifier reads a text "
+                "column (data.text_column) and a label column (data.label_column)."
+            )
