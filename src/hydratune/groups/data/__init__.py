@@ -16,12 +16,9 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Sequence
-from typing import Annotated
 
-from hydratune.bounds import FractionOrCount
 from hydratune.groups.data.classification import (
     LABELS,
-    ROWS,
     ClassificationData,
     classification_splits,
 )
