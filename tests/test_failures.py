@@ -291,8 +291,8 @@ def test_dry_run_checks_everything_and_trains_nothing(tmp_path):
     started = time.monotonic()
     summary = run(compose_config("dry_run=true"), run_dir=tmp_path / "dry")
     assert time.monotonic() - started < 15
-    assert summary["rows"] == {"train": 320, "eval": 80}
-    assert summary["labels"] == {"negative": 160, "positive": 160}
+    assert summary["rows"] == {"train": 2400, "eval": 600}
+    assert summary["labels"] == {"negative": 1200, "positive": 1200}
     assert summary["batch"]["input_ids"][0] == 16
     assert summary["batch"]["loss_items"] == 16  # one label per row
     assert 0 < summary["batch"]["padding_share"] < 1
@@ -347,4 +347,4 @@ def test_dry_run_reads_no_pretrained_weights(tmp_path):
         compose_config("dry_run=true", "model=hf", f"model.name_or_path={tmp_path / 'ckpt'}"),
         run_dir=tmp_path / "dry",
     )
-    assert summary["rows"]["train"] == 320
+    assert summary["rows"]["train"] == 2400
