@@ -26,7 +26,7 @@ def hydratune(*args: str, cwd, env=None, timeout=300) -> subprocess.CompletedPro
 
 # (overrides, what the message must say): each names the key and the fix
 COMPOSITION = [  # Hydra's errors, reworded: well under a second each
-    (["data=nope"], "Available options in 'data': demo_chat, demo_sentiment, files"),
+    (["data=nope"], "Available options in 'data': demo_chat, demo_sentiment, demo_seq2seq, files"),
     (["data.txt_column=x"], "data.txt_column is not a key of the composed config"),
     (["tokenizer=bert-base-uncased"], "model.tokenizer_name_or_path="),
     (["trainer.tokenizer=x"], "renamed processing_class"),
