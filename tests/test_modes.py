@@ -120,8 +120,8 @@ def test_predicting_an_unlabelled_file_writes_one_row_each(trained, tmp_path, wr
         for row in rows[:10]:
             logits = model(**tokenizer(row["text"], return_tensors="pt")).logits
             assert float(row["p_positive"]) == pytest.approx(
-                logits.softmax(-1)[0, 1].item(), abs=1e-5
-            )
+                logits.softmax(-1)[0, 1].item(), abs=1e-4
+            )  # one row alone vs in a padded batch: float32 differences ~1e-5
 
 
 def test_test_metrics_are_what_the_predictions_say(trained, tmp_path, write_rows):

@@ -203,5 +203,6 @@ def format_summary(summary: dict) -> str:
     else:
         lines.append(f"  train sample  {summary['train_sample']}")
     lines.append(f"  loss          {summary['loss']}")
-    lines += format_example(summary["first_example"])
+    if "first_example" in summary:  # classification and SFT show their first example
+        lines += format_example(summary["first_example"])
     return "\n".join(lines)
