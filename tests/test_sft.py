@@ -330,7 +330,7 @@ def test_trainer_sft_switches_the_defaults_unless_named():
     assert named.trainer.args.learning_rate == 5e-5  # a checkpoint's fine-tuning rate
     default = compose_config()
     assert default.model._target_ == "hydratune.groups.model.tiny_bert"
-    assert default.trainer.args.learning_rate == 2e-3  # tiny_bert's own rate still applies
+    assert default.trainer.args.learning_rate == 1e-3  # tiny_bert's own rate still applies
 
 
 def test_model_hf_loads_a_causal_lm_for_sft_data(files, tmp_path):
