@@ -66,7 +66,7 @@ def test_default_run_leaves_a_complete_run_dir(run_small):
 
 def test_training_lowers_the_loss_and_changes_the_weights(run_small, tmp_path):
     longer = ("logger=none", "trainer.args.num_train_epochs=8", "trainer.args.logging_steps=6",
-              "trainer.args.learning_rate=3e-3")  # 96 real sentences need a larger step  # fmt: skip
+              "trainer.args.learning_rate=3e-3")  # 96 real rows: a larger step  # fmt: skip
     run_dir, _ = run_small(*longer)
     last_checkpoint = max(
         (run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name[11:])
