@@ -59,8 +59,11 @@ def test_the_wheel_holds_package_configs_and_commands(venv, tmp_path):
     for script in ("hydratune", "hydratune-compare", "hydratune-merge-adapter"):
         assert (venv / "bin" / script).exists()
     helped = sh(venv / "bin/hydratune", "--help", cwd=tmp_path)
-    listed = ("data: demo_chat, demo_sentiment, files", "logger: many, mlflow, none",
-              "experiment: agnews_minilm, alpaca_lora, oasst_chat_lora, sst2_minilm")  # fmt: skip
+    listed = (
+        "data: demo_chat, demo_sentiment, demo_seq2seq, files",
+        "logger: many, mlflow, none",
+        "experiment: agnews_minilm, alpaca_lora, oasst_chat_lora, scitldr_t5, sst2_minilm",
+    )
     for line in listed:
         assert line in helped.stdout, helped.stdout[:3000]
 
@@ -106,7 +109,7 @@ def test_a_users_config_dir_adds_data_and_experiments(venv, tmp_path, write_rows
     work = tmp_path / "project"
     work.mkdir()
     listed = sh(venv / "bin/hydratune", "--config-dir", conf, "--help", cwd=work)
-    assert "data: demo_chat, demo_sentiment, files, hub, reviews" in listed.stdout
+    assert "data: demo_chat, demo_sentiment, demo_seq2seq, files, hub, reviews," in listed.stdout
     sh(venv / "bin/hydratune", "--config-dir", conf, "experiment=mine", *TINY, cwd=work)
     (run_dir,) = (work / "outputs").glob("*/*")
     record = json.loads((run_dir / "run.json").read_text())
