@@ -27,7 +27,7 @@ def test_tensorboard_event_files_hold_curves_config_and_status(run_small):
     assert len(scalars["train/loss"]) >= 2  # Trainer's callback, every logging step
     assert scalars["final/eval_accuracy"] == [pytest.approx(metrics["eval_accuracy"])]
     assert texts["status"] == "completed"
-    assert '"learning_rate": 0.002' in texts["hydra_config"]  # the resolved config, once
+    assert '"learning_rate": 0.001' in texts["hydra_config"]  # the resolved config, once
 
 
 def mlflow_runs(root):
@@ -43,7 +43,7 @@ def test_mlflow_run_holds_params_metrics_and_status(run_small, tmp_path, monkeyp
     run_dir, metrics = run_small("logger=mlflow")
     client, (run,) = mlflow_runs(tmp_path)
     assert run.info.status == "FINISHED"
-    assert run.data.params["trainer.args.learning_rate"] == "0.002"
+    assert run.data.params["trainer.args.learning_rate"] == "0.001"
     assert run.data.params["data.max_train_samples"] == "96"
     assert run.data.metrics["final_eval_accuracy"] == pytest.approx(metrics["eval_accuracy"])
     assert len(client.get_metric_history(run.info.run_id, "loss")) >= 2  # Trainer's curve
