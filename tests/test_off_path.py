@@ -1,8 +1,6 @@
 """Off the happy path through the real CLI: each variation next to a README command either
 completes, or exits non-zero before the model loads with the fix in its message (issue 17).
-
-Rows marked ``after-merge`` use ``+``/``++`` for ``trainer.args`` fields that are not in
-conf/trainer/*.yaml; once plain ``trainer.args.<field>=`` is accepted (issue 14), drop them.
+``trainer.args.<field>=`` fields that conf/trainer/*.yaml does not list need no ``+``.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ REFUSED = [  # (overrides, what the message must say)
     (["trainer=sft", "model=tiny_bert"], "use model=tiny_llama"),
     (["trainer=sft", "model=hf", f"model.name_or_path={MINILM}"], "not a causal language model"),
     (["trainer.args.fp16=true"], "needs a CUDA GPU"),  # the README's fp16=true,false sweep
-    (["+trainer.args.learnig_rate=1e-3"], "Did you mean ['learning_rate']"),  # after-merge: no +
+    (["trainer.args.learnig_rate=1e-3"], "Did you mean ['learning_rate']"),
     (["collator=lm"], "Could not find 'collator/lm'"),  # removed: see README's collator row
 ]
 
@@ -110,7 +108,7 @@ def test_own_files_with_an_unlabelled_test_split_and_a_field_outside_the_yaml(tm
     test = write_rows("test.csv", [{"text": "fine"}, {"text": "awful"}])
     train = str(REPO / "src/hydratune/samples/demo_sentiment/train.csv")
     done = cli(tmp_path, "data=files", f"data.train_files={train}", f"data.test_files={test}",
-               "++trainer.args.label_smoothing_factor=0.1")  # after-merge: no ++  # fmt: skip
+               "trainer.args.label_smoothing_factor=0.1")  # fmt: skip
     assert done.returncode == 0, done.out[-3000:]
     assert "The test split has no 'label' column, so it is skipped" in done.out
     config = (tmp_path / "run" / ".hydra" / "config.yaml").read_text()
