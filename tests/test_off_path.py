@@ -110,7 +110,7 @@ def test_own_files_with_an_unlabelled_test_split_and_a_field_outside_the_yaml(tm
     done = cli(tmp_path, "data=files", f"data.train_files={train}", f"data.test_files={test}",
                "trainer.args.label_smoothing_factor=0.1")  # fmt: skip
     assert done.returncode == 0, done.out[-3000:]
-    assert "The test split has no 'label' column, so it is skipped" in done.out
+    assert "The test split has no 'label' column, so it is not evaluated" in done.out
     config = (tmp_path / "run" / ".hydra" / "config.yaml").read_text()
     assert "label_smoothing_factor: 0.1" in config
 

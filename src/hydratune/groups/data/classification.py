@@ -126,6 +126,11 @@ def classification_splits(
     check_labelled(splits, label_column)  # row numbers as in the file, before any split
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label = _label_space(splits["train"], label_column, label_names)
+    if "test" in splits and label_column not in splits["test"].column_names:
+        log.warning(
+            "The test split has no %r column, so it is not evaluated (no test_* metrics); "
+            "trainer.args.do_predict=true writes its predictions.", label_column,
+        )  # fmt: skip
     given = bool(label_names)
     splits = {  # an unlabelled test split stays, without labels: it is predicted
         name: _encode_labels(name, split, label_column, names, multi_label, given)
