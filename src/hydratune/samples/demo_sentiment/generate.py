@@ -11,9 +11,8 @@ The split is seeded and stratified: 100 rows of every (site, label) cell go to e
 balanced (300/300, 200 per site) and so is train (1,200/1,200, 800 per site). Eval rows are
 drawn only from sentences that occur once in the corpus (case-insensitive), so no eval sentence
 is also in train; the 19 repeated sentences (40 rows) all stay in train. Changes to the text:
-trailing
-spaces stripped (every imdb line has two), and the Windows-1252 bytes that the imdb file holds
-as C1 control characters are mapped back to what they stand for: U+0085 -> "…",
+trailing spaces stripped (every imdb line has two), and the Windows-1252 bytes that the imdb
+file holds as C1 control characters are mapped back to what they stand for: U+0085 -> "…",
 U+0096 -> "–", U+0097 -> "—" (8 characters in 8 sentences). Nothing else changes. Same
 files every time.
 """
