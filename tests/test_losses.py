@@ -173,7 +173,9 @@ def test_auto_weights_are_recorded_in_run_json(run_small, tmp_path):
     run_dir, _ = run_small("logger=none", "loss=weighted_ce", "trainer.args.num_train_epochs=1")
     record = json.loads((run_dir / "run.json").read_text())
     counts = data_files(
-        train_files=sample_path("demo_sentiment/train.csv"), max_train_samples=96
+        train_files=sample_path("demo_sentiment/train.csv"),
+        eval_files=sample_path("demo_sentiment/eval.csv"),  # so no eval rows are split off train
+        max_train_samples=96,
     ).label_counts()  # the same first 96 rows the run trained on
     expected = [sum(counts) / (2 * c) for c in counts]
     assert record["loss"]["class_weights"] == pytest.approx(expected)
