@@ -3,9 +3,10 @@
 Classification writes ``predictions.csv`` (row, text, predicted label, a probability per class,
 and the true label when the file has one); multi-label writes the predicted label set
 (``a|b``); SFT writes ``predictions.jsonl`` with greedy generations (:mod:`hydratune.generate`).
-The test split streams through the model ``batch_rows`` rows at a time and rows are written as
-they come, so memory stays bounded by one chunk (plus, on a labelled file, the logits kept for
-``test_*`` metrics: one float per class per row).
+The test split streams through the model ``batch_rows`` rows at a time, each chunk in batches
+sorted by length, and rows are written back in file order as they come, so memory stays
+bounded by one chunk (plus, on a labelled file, the logits kept for ``test_*`` metrics: one
+float per class per row).
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold) ->
         for start in range(0, len(split), batch_rows):
             rows = split[start : start + batch_rows]
             inputs = dict(encode(rows), **({"labels": rows["labels"]} if labelled else {}))
-            out = trainer.predict(Dataset.from_dict(inputs), metric_key_prefix="test")
+            order = _longest_first(inputs)  # batches of like length: less padding to compute
+            chunk = Dataset.from_dict(inputs).select(order)
+            out = trainer.predict(chunk, metric_key_prefix="test")
             logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
+            logits = logits[np.argsort(order)]  # back in file order
             for offset, line in enumerate(_lines(data, rows, logits, threshold, labelled)):
                 write([start + offset + 1, *line])
             if labelled:
@@ -67,6 +71,12 @@ def predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold) ->
     if write_report and is_main_process():
         write_report(run_dir, "test")
     return metrics
+
+
+def _longest_first(inputs: dict) -> np.ndarray:
+    """Row indices sorted by token count, longest first (stable: ties keep file order)."""
+    lengths = np.array([len(ids) for ids in inputs["input_ids"]])
+    return np.argsort(-lengths, kind="stable")
 
 
 def _header(data, labelled: bool) -> list[str]:
@@ -114,11 +124,12 @@ def _writer(path: Path):
 @contextmanager
 def _quiet(trainer):
     """One progress bar over all rows instead of Trainer's per-chunk bars; metrics are
-    computed once over all chunks instead of per chunk; rows come back in file order.
+    computed once over all chunks instead of per chunk.
 
-    With ``train_sampling_strategy=group_by_length`` Trainer also length-groups eval batches
-    (fine for metrics, wrong for a file of predictions), so the eval sampler is sequential
-    here (under DDP Trainer's own None: accelerate shards in order and gathers back).
+    Each chunk comes sorted by length already (:func:`_longest_first`) and its logits are put
+    back by that known order, so the eval sampler is sequential here instead of the run's
+    length-sorted or grouped one (under DDP Trainer's own None: accelerate shards in order and
+    gathers back).
     """
     from torch.utils.data import SequentialSampler
     from tqdm.auto import tqdm

@@ -39,7 +39,10 @@ def plain(
 ):
     """``transformers.Trainer`` (or ``cls``, built with the library's own keyword names) for
     classification or any module with a loss; ``args`` become the class's arguments dataclass."""
+    from hydratune.runtime.length_batches import length_aware
+
     trainer_cls = accepting_num_items(trainer_class(cls), args.get("gradient_accumulation_steps"))
+    trainer_cls = length_aware(trainer_cls)  # cached lengths; eval batches sorted by length
     return trainer_cls(
         model=model,
         args=arguments_class(trainer_cls)(**args),
