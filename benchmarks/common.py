@@ -22,12 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 # Data the benchmarks read: none ships with the repo (licences). SST-2 = GLUE's SST-2 dir
-# (train.tsv, dev.tsv); Alpaca = a JSON list of instruction/input/output rows. The defaults are
-# where this project's machines keep them; elsewhere pass --sst2 DIR / --alpaca FILE (run.py)
-# or --data (each benchmark alone).
+# (train.tsv, dev.tsv); AG News = the headerless ag_news_csv file (class 1-4, title,
+# description); Alpaca = a JSON list of instruction/input/output rows. The defaults are where
+# this project's machines keep them; elsewhere pass --sst2 DIR / --agnews FILE / --alpaca FILE
+# (run.py) or the flags each benchmark alone lists in --help.
 SST2 = REPO.parent / "shared/data/sst2"
+AGNEWS = REPO.parent / "shared/data/ag_news/test.csv"
 ALPACA = REPO.parent / "shared/data/alpaca_sample/alpaca_data_1k.json"
-DATA_FILES = {"sst2": ("train.tsv", "dev.tsv"), "alpaca": ()}  # what must be inside a data dir
+DATA_FILES = {"sst2": ("train.tsv", "dev.tsv"), "agnews": (), "alpaca": ()}  # inside a dir
 COLUMNS = ("benchmark", "measure", "hydratune", "baseline", "ratio", "target", "met")
 
 
@@ -37,7 +39,11 @@ def missing_data(kind: str, path: Path, flag: str) -> str | None:
     absent = [str(p) for p in needed if not p.exists()]
     if not absent:
         return None
-    what = {"sst2": "the SST-2 dir (train.tsv, dev.tsv)", "alpaca": "the Alpaca JSON file"}[kind]
+    what = {
+        "sst2": "the SST-2 dir (train.tsv, dev.tsv)",
+        "agnews": "the AG News csv (class, title, description)",
+        "alpaca": "the Alpaca JSON file",
+    }[kind]
     return f"{flag} names {what}, and {', '.join(absent)} is not there: pass {flag} <path>"
 
 

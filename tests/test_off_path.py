@@ -132,7 +132,7 @@ def test_benchmarks_refuse_missing_data_and_keep_results(tmp_path):
         command = [sys.executable, "benchmarks/run.py", *args]
         return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
-    missing = bench("--only", "overhead", "--sst2", str(tmp_path / "nowhere"))
+    missing = bench("--only", "classification", "--sst2", str(tmp_path / "nowhere"))
     assert missing.returncode == 2
     assert "--sst2 names the SST-2 dir (train.tsv, dev.tsv)" in missing.stderr
     out = tmp_path / "results.json"
@@ -141,8 +141,9 @@ def test_benchmarks_refuse_missing_data_and_keep_results(tmp_path):
     (tmp_path / "sst2").mkdir()
     for name in ("train.tsv", "dev.tsv"):
         (tmp_path / "sst2" / name).write_text((data / "train.csv").read_text())
-    failed = bench("--only", "overhead", "--smoke", "--repeats", "1", "--sst2",
-                   str(tmp_path / "sst2"), "--out", str(out))  # fmt: skip
+    failed = bench("--only", "classification", "--smoke", "--args",
+                   "classification:--datasets sst2", "--sst2", str(tmp_path / "sst2"), "--out",
+                   str(out))  # fmt: skip
     assert failed.returncode == 1, failed.stdout[-2000:] + failed.stderr[-2000:]
     assert out.read_text() == "{}"  # the good results stay
     assert "FAILED" in out.with_suffix(".failed.json").read_text()
