@@ -22,6 +22,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from hydratune.bounds import AT_LEAST_ONE, DROPOUT
 from hydratune.errors import ConfigError
+from hydratune.model_loading import CHOICES, attention, load_options
 from hydratune.runtime.hub import explain_unreachable, local_only
 from hydratune.tokenizers import train_byte_bpe, train_metaspace_bpe, train_wordpiece
 
@@ -71,6 +72,9 @@ def hf(
     task: Literal["auto", "sequence_classification", "causal_lm", "seq2seq_lm"] = "auto",
     use_safetensors: bool = True,
     chat_template: str | None = None,
+    attn_implementation: Literal[CHOICES] | None = "auto",
+    dtype: str | None = None,
+    quantization: dict | None = None,
 ):
     """A hub id or a local ``save_pretrained`` directory, with a head sized to the data.
 
@@ -79,7 +83,8 @@ def hf(
     head (:data:`TASKS`); ``auto`` follows the data: a causal LM for SFT data, an encoder-decoder
     (``AutoModelForSeq2SeqLM``) for seq2seq data, else a classifier. ``chat_template`` (a Jinja
     string) replaces the tokenizer's; SFT data on a tokenizer that has none gets hydratune's
-    ChatML (:func:`with_chat_template`).
+    ChatML (:func:`with_chat_template`). ``attn_implementation``, ``dtype`` and
+    ``quantization`` say how the weights load (:mod:`hydratune.model_loading`).
     """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -98,6 +103,7 @@ def hf(
             local_files_only=offline,
             ignore_mismatched_sizes=ignore_mismatched_sizes,
             use_safetensors=use_safetensors,  # pickle-free weights unless asked otherwise
+            **load_options(attn_implementation, dtype, quantization),
             **head,
             **common,
         )
@@ -245,9 +251,11 @@ def tiny_llama(
     num_key_value_heads: Size = 2,
     intermediate_size: Size = 128,
     max_position_embeddings: Size = 512,
+    attn_implementation: Literal[CHOICES] | None = "auto",
 ):
     """A small Llama causal LM built from a config, with a byte-level BPE tokenizer trained
-    offline on the training texts, pad and eos tokens, and a ChatML chat template."""
+    offline on the training texts, pad and eos tokens, and a ChatML chat template.
+    ``attn_implementation`` as in :func:`hf` (``auto``: FlashAttention-2 where installed)."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = train_byte_bpe(data.train_texts(), vocab_size, max_position_embeddings)
@@ -264,6 +272,8 @@ def tiny_llama(
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=None,
     )
+    if (kernel := attention(attn_implementation)) is not None:
+        config._attn_implementation = kernel  # from_config's way of choosing the kernel
     return LlamaForCausalLM(config), tokenizer
 
 
