@@ -7,6 +7,7 @@ from datasets import Dataset
 from transformers import Trainer
 
 from conftest import CONF, compose_config
+from hydratune.errors import ConfigError
 from hydratune.groups.data import SFT
 from hydratune.groups.data import files as data_files
 from hydratune.pipeline import RunContext, build, build_hook, trainer_args
@@ -132,6 +133,10 @@ def test_each_option_builds(group, option, demo, local_checkpoint, tmp_path):
         multi = option in ("bce", "multilabel")
         built = build_hook(node, multilabel_demo(demo) if multi else demo)
         assert built is None or callable(built)
+    elif group == "peft" and option == "qlora":  # a 4-bit base needs model=hf on a GPU
+        model, _ = build(compose_config().model, data=demo)
+        with pytest.raises(ConfigError, match="peft=qlora needs a base quantized as it loads"):
+            build(node, model=model)  # tests/test_gpu.py trains one on a GPU
     elif group == "peft":
         model, _ = build(compose_config().model, data=demo)
         assert build(node, model=model) is not None

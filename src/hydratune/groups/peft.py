@@ -7,6 +7,7 @@ adapter can always be reloaded onto its base or merged into it (:func:`merge_ada
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -63,6 +64,29 @@ def lora(
     )
     with _no_checkpointing_deprecation():
         return get_peft_model(model, config)
+
+
+def qlora(model, **lora_options):
+    """QLoRA: LoRA (same options as :func:`lora`) on a base loaded in 4 bits by bitsandbytes
+    (``model.quantization``, which conf/peft/qlora.yaml sets for ``model=hf``). PEFT's
+    ``prepare_model_for_kbit_training`` first casts the norms to fp32 and lets the frozen 4-bit
+    base pass gradients to the adapters."""
+    if not getattr(model, "is_loaded_in_4bit", False) and not getattr(
+        model, "is_loaded_in_8bit", False
+    ):
+        raise ConfigError(
+            "peft=qlora needs a base quantized as it loads: model=hf with model.quantization "
+            "(peft=qlora sets load_in_4bit). This model loaded in full precision; use peft=lora."
+        )
+    from peft import prepare_model_for_kbit_training
+
+    checkpointing = bool(getattr(model, "is_gradient_checkpointing", False))
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
+    return lora(model, **lora_options)
+
+
+qlora.__signature__ = inspect.signature(lora).replace()  # the same YAML keys as lora
+qlora.__annotations__ = dict(lora.__annotations__)
 
 
 @contextmanager
