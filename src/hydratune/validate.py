@@ -7,7 +7,7 @@ annotation (int, float, bool, str, lists, dicts, ``Literal`` choices, ``None``).
 builder gets the same checks; one without keyword-only parameters takes all its named ones from
 YAML. ``trainer.args`` is checked against the arguments dataclass of ``trainer.cls`` (a user's
 Trainer subclass too), and a few values no library checks early (accumulation steps, learning
-rate, seed, fp16 on a machine without CUDA).
+rate, seed); GPU-only settings on a machine without one: :mod:`hydratune.device_checks`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from hydratune.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
+from hydratune.device_checks import device_problems
 from hydratune.errors import ConfigError
 from hydratune.renamed import renamed_message
 
@@ -45,7 +46,7 @@ def validate(cfg: DictConfig) -> None:
         if group in cfg and cfg[group] is not None:
             problems += node_problems(cfg[group], group)
     problems += trainer_args_problems(cfg.trainer)
-    problems += device_problems(cfg.trainer.get("args") or {})
+    problems += device_problems(cfg)  # GPU-only settings on this machine
     raise_all(problems)
 
 
@@ -183,7 +184,9 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
                 problems.append(
                     renamed_message(f"trainer.args.{key}") or f"trainer.args.{key} {unknown}"
                 )
-            elif not _plain_type_fits(value, hints.get(key, fields[key].type)):
+            elif not _plain_type_fits(value, hints.get(key, fields[key].type)) and not (
+                _is_flag_value(value, fields[key])
+            ):
                 names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))
                 problems.append(
                     f"trainer.args.{key}={value!r} must be {names}, not {type(value).__name__}."
@@ -223,6 +226,13 @@ def trainer_arguments_class(trainer: DictConfig) -> type | None:
     return annotation if dataclasses.is_dataclass(annotation) else None
 
 
+def _is_flag_value(value, field) -> bool:
+    """A field typed ``str`` that also takes ``True`` as a bare flag (``fsdp=True``, the
+    library's own advice): argparse's ``const`` in its metadata says so."""
+    const = field.metadata.get("const")
+    return const is not None and type(value) is type(const) and value == const
+
+
 def _plain_type_fits(value, hint) -> bool:
     """Arguments fields: only plain scalar types are checked (others are the library's job)."""
     expected = _scalar_types(hint)
@@ -239,20 +249,6 @@ def _scalar_types(hint) -> tuple[type, ...]:
     plain = tuple(t for t in options if t in (int, float, bool, str))
     others = [t for t in options if t not in plain and t is not type(None)]
     return () if others else plain
-
-
-def device_problems(args) -> list[str]:
-    """fp16 on a CPU silently trains in fp32; say so before any weights load."""
-    if not args.get("fp16"):
-        return []
-    import torch
-
-    if torch.cuda.is_available():
-        return []
-    return [
-        "trainer.args.fp16=true needs a CUDA GPU and none is visible. Drop it, or use "
-        "trainer.args.bf16=true (CPUs with bf16 support) instead."
-    ]
 
 
 def locate(target: str):

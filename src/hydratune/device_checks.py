@@ -1,0 +1,64 @@
+"""What needs a CUDA GPU or a GPU-only package, said before anything loads.
+
+Each of these fails late (after the model loaded, or at the first step) or, worse, silently
+(fp16 on a CPU trains in fp32): ``trainer.args.fp16``, ``trainer.args.use_liger_kernel``,
+``model.attn_implementation=flash_attention_2/3``, ``model.quantization`` (``peft=qlora``),
+``trainer.args.deepspeed`` and ``trainer.args.fsdp`` (``accelerate=...``).
+"""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from hydratune.model_loading import FLASH_PACKAGE, has_module
+
+CPU_INSTEAD = "On a CPU drop it"
+
+
+def device_problems(cfg: DictConfig) -> list[str]:
+    """Every setting above that this machine cannot run, each with its fix."""
+    import torch
+
+    gpu = torch.cuda.is_available()
+    args = cfg.trainer.get("args") or {}
+    model = cfg.get("model") or {}
+    problems = []
+    if args.get("fp16") and not gpu:
+        problems.append(
+            "trainer.args.fp16=true needs a CUDA GPU and none is visible. Drop it, or use "
+            "trainer.args.bf16=true (CPUs with bf16 support) instead."
+        )
+    if args.get("use_liger_kernel"):
+        problems += _needs("trainer.args.use_liger_kernel=true (Liger's Triton kernels)", gpu,
+                           "liger_kernel", "liger-kernel")  # fmt: skip
+    kernel = model.get("attn_implementation")
+    if kernel in FLASH_PACKAGE:
+        module, package = FLASH_PACKAGE[kernel]
+        instead = "or model.attn_implementation=sdpa"
+        problems += _needs(f"model.attn_implementation={kernel}", gpu, module, package, instead)
+    if model.get("quantization"):
+        problems += _needs("model.quantization (peft=qlora: a 4-bit base)", gpu, "bitsandbytes",
+                           "bitsandbytes", "or peft=lora")  # fmt: skip
+    if args.get("deepspeed"):
+        problems += _needs("trainer.args.deepspeed (accelerate=deepspeed_*)", gpu, "deepspeed",
+                           "deepspeed", "or accelerate=none")  # fmt: skip
+    if args.get("fsdp") and not gpu:
+        problems.append(
+            "trainer.args.fsdp (accelerate=fsdp) shards the model over CUDA GPUs and none is "
+            "visible. On a CPU use accelerate=none."
+        )
+    return problems
+
+
+def _needs(what: str, gpu: bool, module: str, package: str, instead: str = "") -> list[str]:
+    missing = []
+    if not gpu:
+        missing.append("a CUDA GPU (none is visible)")
+    if not has_module(module):
+        missing.append(f"the {package} package (pip install {package})")
+    if not missing:
+        return []
+    alternative = f" {CPU_INSTEAD}, {instead}." if instead and not gpu else ""
+    if not alternative and not gpu:
+        alternative = f" {CPU_INSTEAD}."
+    return [f"{what} needs {' and '.join(missing)}.{alternative}"]
