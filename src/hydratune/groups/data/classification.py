@@ -16,6 +16,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 
 from hydratune.bounds import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.errors import DataError
+from hydratune.groups.data.fingerprints import derived, tokenizer_identity
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,11 @@ class ClassificationData:
         return encode
 
     def tokenize(self, tokenizer) -> DatasetDict:
-        """Tokenize every split; datasets' cache makes a second identical run skip this."""
+        """Tokenize every split; datasets' cache makes a second identical run skip this (keyed
+        by :mod:`.fingerprints`: no pickling of the tokenizer per split)."""
         encode = self.encoder(tokenizer)
+        identity = tokenizer_identity(tokenizer)
+        settings = (identity, self.text_columns(), self.max_length, self.pad_to_max_length)
         return DatasetDict(
             {
                 name: split.map(
@@ -96,6 +100,9 @@ class ClassificationData:
                     num_proc=self.num_proc,
                     remove_columns=[c for c in split.column_names if c != LABELS],
                     desc=f"Tokenizing {name}",
+                    new_fingerprint=derived(split._fingerprint, self.encoder, settings)
+                    if identity
+                    else None,
                 )
                 for name, split in self.splits.items()
             }
@@ -265,8 +272,14 @@ def _encode_labels(
             f"The {split_name} split has labels {bad[:10]} outside the train split's "
             f"{names}. Fix the data or set data.label_names."
         )
+    if labels is values and column == LABELS:
+        return split  # class ids already, under the name models take
+    if labels is values:  # class ids already: a rename, not a copy of every label
+        others = [LABELS] if LABELS in split.column_names else []
+        return split.remove_columns(others).rename_column(column, LABELS)
     keep = split.remove_columns([column] + ([LABELS] if LABELS in split.column_names else []))
-    return keep.add_column(LABELS, labels)
+    key = derived(split._fingerprint, _encode_labels, column, names, multi_label)
+    return keep.add_column(LABELS, labels, new_fingerprint=key)  # keyed without hashing labels
 
 
 def _class_ids(values: list, names: list[str]) -> tuple[list[int], list]:
