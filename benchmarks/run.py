@@ -146,10 +146,13 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     command = "python benchmarks/run.py " + " ".join(map(shlex.quote, sys.argv[1:]))
     results = {}
+    partial = args.out.with_suffix(".partial.json")  # what is done so far, if the run stops
     with tempfile.TemporaryDirectory(prefix="hydratune-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         for name in args.only:
             results[name] = run_one(name, args, workdir)
+            partial.write_text(json.dumps({"command": command.strip(), "benchmarks": results},
+                                          indent=2, default=str))  # fmt: skip
     rows = [r for result in results.values() for r in result["rows"]]
     about = machine()
     table = markdown(rows)
@@ -160,6 +163,7 @@ def main(argv=None) -> None:
     failed = [r["benchmark"] for r in rows if str(r["measure"]).startswith("FAILED")]
     out = args.out.with_suffix(".failed.json") if failed else args.out  # keep good results
     out.write_text(json.dumps(payload, indent=2, default=str))
+    partial.unlink(missing_ok=True)
     if failed:
         sys.exit(f"FAILED: {', '.join(sorted(set(failed)))}; results in {out}, not {args.out}")
     print(f"wrote {out}")
