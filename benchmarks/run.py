@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                                   # all, each with its defaults
     python benchmarks/run.py --only startup,sweeps --repeats 3
-    python benchmarks/run.py --smoke --out /tmp/smoke.json     # tiny sizes: does it all run?
+    python benchmarks/run.py --smoke --out /tmp/smoke.json     # tiny sizes, 1 repeat: does it run?
     python benchmarks/run.py --args "classification:--seeds 1" --args "sft:--steps 20"
     python benchmarks/run.py --sst2 DIR --agnews CSV --alpaca FILE   # data kept elsewhere
 
@@ -98,7 +98,8 @@ def missing_inputs(args) -> list[str]:
 
 def benchmark_argv(name: str, args) -> list[str]:
     """The command line the runner gives one benchmark's own ``parse_args``."""
-    argv = ["--repeats", str(args.repeats)] if args.repeats else []
+    repeats = args.repeats or (1 if args.smoke else None)  # a smoke run checks, it does not time
+    argv = ["--repeats", str(repeats)] if repeats else []
     argv += ["--smoke"] if args.smoke else []
     for kind, flag in DATA.get(name, {}).items():
         argv += [flag, str(getattr(args, kind))]
