@@ -30,6 +30,7 @@ from common import (
     PYTHON,
     SST2,
     base_parser,
+    interleaved,
     median,
     missing_data,
     offline_env,
@@ -113,20 +114,20 @@ COMMANDS = {"hydratune": hydratune_command, "handwritten": handwritten_command}
 
 
 def run_dataset(args, name: str, data: Path, workdir: Path) -> dict[str, list[dict]]:
-    """Both tools once per seed, alternating which goes first; each run's metrics.json."""
+    """Both tools once per seed, interleaved (A B, B A, ...); each run's metrics.json."""
     env = offline_env(HF_DATASETS_CACHE=str(workdir / "cache"))
-    runs = {tool: [] for tool in TOOLS}
-    for i, seed in enumerate(args.seeds):
-        for tool in TOOLS if i % 2 == 0 else TOOLS[::-1]:
+
+    def tool_run(tool: str):
+        def run(i: int) -> dict:
+            seed = args.seeds[i]
             run_dir = workdir / f"{name}-{tool}-seed{seed}"
             command = COMMANDS[tool](args, data, MAX_LENGTH[name], seed, run_dir)
             wall = timed_run(command, workdir / f"{run_dir.name}.log", env)
-            result = {"wall_s": wall, **json.loads((run_dir / "metrics.json").read_text())}
-            runs[tool].append(result)
-            speed, accuracy = result["train_samples_per_second"], result["eval_accuracy"]
-            print(f"  {name} {tool} seed {seed}: {speed:.1f} samples/s, acc {accuracy:.4f}, "
-                  f"{wall:.0f} s", flush=True)  # fmt: skip
-    return runs
+            return {"wall_s": wall, **json.loads((run_dir / "metrics.json").read_text())}
+
+        return run
+
+    return interleaved({tool: tool_run(tool) for tool in TOOLS}, len(args.seeds))
 
 
 def rows(name: str, runs: dict[str, list[dict]], args) -> list[dict]:

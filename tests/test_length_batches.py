@@ -48,9 +48,9 @@ def build(tiny_run, sampling: str):
                  DataCollatorWithPadding(tokenizer), args=args)  # fmt: skip
 
 
-def eval_pad_share(trainer) -> float:
+def pad_share(dataloader) -> float:
     tally = Tally()
-    for batch in trainer.get_eval_dataloader():
+    for batch in dataloader:
         tally.add(batch_tokens(batch))
     return tally.pad_share()
 
@@ -60,7 +60,8 @@ def test_eval_batches_sorted_by_length_pad_less_and_score_the_same(tiny_run):
     lengths = row_lengths(tiny_run[3]["eval"])
     sampler = grouped._get_eval_sampler(grouped.eval_dataset)
     assert [lengths[i] for i in sampler] == sorted(lengths, reverse=True)
-    assert eval_pad_share(grouped) < eval_pad_share(shuffled) / 2  # Sequential pads far more
+    sorted_pad, file_order_pad = (pad_share(t.get_eval_dataloader()) for t in (grouped, shuffled))
+    assert sorted_pad < file_order_pad / 2  # Sequential pads far more
     sorted_metrics, file_order_metrics = grouped.evaluate(), shuffled.evaluate()
     for key in ("eval_loss", "eval_accuracy", "eval_f1", "eval_auroc"):
         if key in file_order_metrics:
@@ -74,13 +75,7 @@ def test_train_batches_are_grouped_from_the_cached_lengths(tiny_run):
     assert sampler.lengths == row_lengths(tiny_run[3]["train"])
     assert sorted(sampler) == list(range(256))  # every row once per epoch
     shuffled = build(tiny_run, "random")
-    grouped_pad = Tally()
-    for batch in trainer.get_train_dataloader():
-        grouped_pad.add(batch_tokens(batch))
-    random_pad = Tally()
-    for batch in shuffled.get_train_dataloader():
-        random_pad.add(batch_tokens(batch))
-    assert grouped_pad.pad_share() < random_pad.pad_share()
+    assert pad_share(trainer.get_train_dataloader()) < pad_share(shuffled.get_train_dataloader())
 
 
 def test_a_subclass_with_its_own_sampler_is_left_alone():

@@ -58,7 +58,5 @@ def _needs(what: str, gpu: bool, module: str, package: str, instead: str = "") -
         missing.append(f"the {package} package (pip install {package})")
     if not missing:
         return []
-    alternative = f" {CPU_INSTEAD}, {instead}." if instead and not gpu else ""
-    if not alternative and not gpu:
-        alternative = f" {CPU_INSTEAD}."
+    alternative = "" if gpu else f" {CPU_INSTEAD}{', ' + instead if instead else ''}."
     return [f"{what} needs {' and '.join(missing)}.{alternative}"]

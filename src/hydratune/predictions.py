@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hydratune.runtime.distributed import is_main_process
+from hydratune.runtime.length_batches import longest_first
 
 LABEL_SEPARATOR = "|"  # between the labels of a multi-label prediction
 
@@ -49,7 +50,7 @@ def predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold) ->
         for start in range(0, len(split), batch_rows):
             rows = split[start : start + batch_rows]
             inputs = dict(encode(rows), **({"labels": rows["labels"]} if labelled else {}))
-            order = _longest_first(inputs)  # batches of like length: less padding to compute
+            order = longest_first([len(ids) for ids in inputs["input_ids"]])  # less padding
             chunk = Dataset.from_dict(inputs).select(order)
             out = trainer.predict(chunk, metric_key_prefix="test")
             logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
@@ -71,12 +72,6 @@ def predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold) ->
     if write_report and is_main_process():
         write_report(run_dir, "test")
     return metrics
-
-
-def _longest_first(inputs: dict) -> np.ndarray:
-    """Row indices sorted by token count, longest first (stable: ties keep file order)."""
-    lengths = np.array([len(ids) for ids in inputs["input_ids"]])
-    return np.argsort(-lengths, kind="stable")
 
 
 def _header(data, labelled: bool) -> list[str]:
@@ -126,7 +121,7 @@ def _quiet(trainer):
     """One progress bar over all rows instead of Trainer's per-chunk bars; metrics are
     computed once over all chunks instead of per chunk.
 
-    Each chunk comes sorted by length already (:func:`_longest_first`) and its logits are put
+    Each chunk comes sorted by length already (``longest_first``) and its logits are put
     back by that known order, so the eval sampler is sequential here instead of the run's
     length-sorted or grouped one (under DDP Trainer's own None: accelerate shards in order and
     gathers back).

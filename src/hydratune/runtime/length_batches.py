@@ -36,11 +36,16 @@ def row_lengths(dataset, column: str = "input_ids") -> list[int] | None:
     return pc.list_value_length(values).to_pylist()
 
 
+def longest_first(lengths) -> list[int]:
+    """Row indices sorted by length, longest first; ties keep file order (a stable sort)."""
+    return sorted(range(len(lengths)), key=lambda i: -lengths[i])
+
+
 class LongestFirst(Sampler):
-    """Indices sorted by length, longest first; ties keep file order (a stable sort)."""
+    """The rows in :func:`longest_first` order."""
 
     def __init__(self, lengths: list[int]):
-        self.order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        self.order = longest_first(lengths)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.order)
@@ -55,8 +60,9 @@ class LengthAwareBatches:
 
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
-        lengths = row_lengths(dataset, self._length_input())
-        if self.args.train_sampling_strategy != GROUPED or lengths is None:
+        grouped = self.args.train_sampling_strategy == GROUPED
+        lengths = row_lengths(dataset, self._length_input()) if grouped else None
+        if lengths is None:
             return super()._get_train_sampler(train_dataset)
         from transformers.trainer_pt_utils import LengthGroupedSampler
 
@@ -64,8 +70,9 @@ class LengthAwareBatches:
         return LengthGroupedSampler(batch, lengths=lengths)
 
     def _get_eval_sampler(self, eval_dataset):
-        lengths = row_lengths(eval_dataset, self._length_input())
-        if self.args.train_sampling_strategy != GROUPED or lengths is None:
+        grouped = self.args.train_sampling_strategy == GROUPED
+        lengths = row_lengths(eval_dataset, self._length_input()) if grouped else None
+        if lengths is None:
             return super()._get_eval_sampler(eval_dataset)
         if self.args.world_size > 1:
             return None  # Trainer's own choice under DDP: accelerate shards in order

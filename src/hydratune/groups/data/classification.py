@@ -274,10 +274,10 @@ def _encode_labels(
         )
     if labels is values and column == LABELS:
         return split  # class ids already, under the name models take
+    others = [LABELS] if LABELS in split.column_names else []  # a column the labels replace
     if labels is values:  # class ids already: a rename, not a copy of every label
-        others = [LABELS] if LABELS in split.column_names else []
         return split.remove_columns(others).rename_column(column, LABELS)
-    keep = split.remove_columns([column] + ([LABELS] if LABELS in split.column_names else []))
+    keep = split.remove_columns([column] + others)
     key = derived(split._fingerprint, _encode_labels, column, names, multi_label)
     return keep.add_column(LABELS, labels, new_fingerprint=key)  # keyed without hashing labels
 
