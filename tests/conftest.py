@@ -69,9 +69,9 @@ def write_rows(tmp_path):
 @pytest.fixture(scope="session")
 def causal_lm_without_template(tmp_path_factory):
     """A real tiny Llama saved like a base checkpoint that ships no chat template."""
+    from hydratune.config.build import build
     from hydratune.groups.data import SFT
     from hydratune.groups.model import tiny_llama
-    from hydratune.pipeline import build
 
     path = tmp_path_factory.mktemp("causal_lm")
     data = build(compose_config("trainer=sft", "data.max_train_samples=32").data, kinds=SFT)

@@ -13,12 +13,12 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
 from conftest import FAST, REPO, compose_config
+from hydratune.config.build import build
 from hydratune.groups.data import data_inputs, sft_files
 from hydratune.groups.data import files as data_files
 from hydratune.groups.model import tiny_bert, tiny_llama
 from hydratune.groups.peft import base_weights, lora
 from hydratune.groups.trainer import sft
-from hydratune.pipeline import build
 from hydratune.samples import sample_path
 
 TINY = {"hidden_size": 32, "intermediate_size": 64}

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 from hydratune.compare import CompareError, aggregate_seeds, compare, write
 from hydratune.compare.table import short_names
-from hydratune.record import write_json
+from hydratune.run.record import write_json
 
 LRS = ("0.001", "0.0001")  # as Hydra writes 1e-3,1e-4 into each job's overrides
 SEEDS = (1, 2, 3)

@@ -7,10 +7,11 @@ from datasets import Dataset
 from transformers import Trainer
 
 from conftest import CONF, compose_config
-from hydratune.errors import ConfigError
+from hydratune.config.build import build, build_hook
+from hydratune.config.errors import ConfigError
 from hydratune.groups.data import SFT
 from hydratune.groups.data import files as data_files
-from hydratune.pipeline import RunContext, build, build_hook, trainer_args
+from hydratune.pipeline import RunContext, trainer_args
 from hydratune.samples import sample_path
 
 GROUPS = ["model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hydratune.errors import DataError
+from hydratune.config.errors import DataError
 from hydratune.groups.data import files as data_files
-from hydratune.tokenizers import train_wordpiece
+from hydratune.groups.model.tokenizers import train_wordpiece
 
 ROWS = [
     {"text": "loved every minute of it", "label": "positive"},

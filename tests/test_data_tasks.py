@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import compose_config
-from hydratune.errors import DataError
+from hydratune.config.build import build
+from hydratune.config.errors import DataError
 from hydratune.groups.data import data_inputs
-from hydratune.pipeline import build
 
 TURNS = [("user", "hi {}"), ("assistant", "hello {}")]
 CHATS = [{"messages": [{"role": r, "content": c.format(i)} for r, c in TURNS]} for i in range(12)]

@@ -13,7 +13,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from conftest import REPO, compose_config
-from hydratune.overrides import as_typed, force_trainer_args
+from hydratune.config.overrides import as_typed, force_trainer_args
 
 
 def hydratune(*args: str, cwd, env=None, timeout=300) -> subprocess.CompletedProcess:

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from conftest import FAST, compose_config
-from hydratune.errors import HydratuneError
+from hydratune.compat.hub import hub_reachable
+from hydratune.config.errors import HydratuneError
 from hydratune.pipeline import run
-from hydratune.runtime.hub import hub_reachable
 
 
 @pytest.fixture

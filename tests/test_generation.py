@@ -11,8 +11,8 @@ from datasets import Dataset
 
 from conftest import compose_config
 from helpers.wandb_offline import history, summary
-from hydratune.errors import ConfigError
-from hydratune.generation import GenerationSettings, sample_prompts, settings
+from hydratune.config.errors import ConfigError
+from hydratune.steps.generate import GenerationSettings, sample_prompts, settings
 
 TINY_T5 = ["model.d_model=32", "model.d_ff=64", "model.num_heads=2", "model.vocab_size=400"]
 GENERATION_KEYS = {"eval_bleu", "eval_chrf", "eval_rouge1", "eval_rouge2", "eval_rougeL",
@@ -39,8 +39,8 @@ def test_trainer_seq2seq_switches_the_defaults_unless_named():
 
 
 def test_seq2seq_config_mistakes_are_named_before_training(tmp_path):
+    from hydratune.config.validate import validate
     from hydratune.pipeline import run
-    from hydratune.validate import validate
 
     with pytest.raises(ConfigError, match="generation_num_beam"):
         validate(compose_config("trainer=seq2seq", "+trainer.args.generation_num_beam=4"))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import FAST, REPO, compose_config
-from hydratune.model_loading import has_module
+from hydratune.groups.model.loading import has_module
 from hydratune.pipeline import run
 
 pytestmark = [

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from conftest import compose_config
-from hydratune.errors import ConfigError
+from hydratune.config.build import build
+from hydratune.config.errors import ConfigError
+from hydratune.config.validate import validate, yaml_parameters
 from hydratune.groups.data import SFT
 from hydratune.groups.model import hf, tiny_llama
+from hydratune.groups.model.loading import attention, has_module, load_options
 from hydratune.groups.peft import qlora
-from hydratune.model_loading import attention, has_module, load_options
-from hydratune.pipeline import build
-from hydratune.validate import validate, yaml_parameters
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="the messages of a CPU machine")
 

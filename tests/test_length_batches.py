@@ -11,9 +11,9 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 from hydratune.groups.data import files as data_files
 from hydratune.groups.model import tiny_bert
 from hydratune.groups.trainer import plain
-from hydratune.runtime.length_batches import LongestFirst, length_aware, row_lengths
-from hydratune.runtime.throughput import Tally, batch_tokens
 from hydratune.samples import sample_path
+from hydratune.training.length_batches import LongestFirst, length_aware, row_lengths
+from hydratune.training.throughput import Tally, batch_tokens
 
 
 def test_row_lengths_come_from_the_arrow_lists_and_follow_select():

@@ -58,7 +58,7 @@ def test_several_loggers_at_once_and_a_failed_run(run_small, tmp_path, monkeypat
     assert scalars_and_texts(run_dir / "tensorboard")[1]["status"] == "completed"
     # a failed run: the lifecycle finishes every tracker with exit code 1
     from conftest import compose_config
-    from hydratune.pipeline import build
+    from hydratune.config.build import build
 
     node = compose_config("logger=many", "logger.use=[tensorboard,mlflow]").logger
     failed = build(node, run_dir=str(tmp_path / "failed"), config={"a": 1}, default_name="f")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
 from hydratune.groups.data import ClassificationData
 from hydratune.groups.data import files as data_files
 from hydratune.groups.loss import (

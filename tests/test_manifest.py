@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from hydratune.record import write_json
-from hydratune.redact import is_secret_key, redact, redact_overrides
+from hydratune.run.record import write_json
+from hydratune.run.redact import is_secret_key, redact, redact_overrides
 
 
 @pytest.mark.parametrize(

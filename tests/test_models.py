@@ -8,12 +8,12 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from hydratune.errors import HubUnreachableError
+from hydratune.compat.hub import hub_reachable
+from hydratune.config.errors import HubUnreachableError
 from hydratune.groups.data import files as data_files
 from hydratune.groups.model import hf, tiny_bert
-from hydratune.runtime.hub import hub_reachable
+from hydratune.groups.model.tokenizers import train_wordpiece
 from hydratune.samples import sample_path
-from hydratune.tokenizers import train_wordpiece
 
 
 @pytest.fixture(scope="module")

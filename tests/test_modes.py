@@ -11,7 +11,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import FAST, compose_config
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
 from hydratune.pipeline import run
 from hydratune.samples import sample_path
 
@@ -138,7 +138,7 @@ def test_test_metrics_are_what_the_predictions_say(trained, tmp_path, write_rows
 
 def test_a_model_trained_on_other_labels_is_refused_naming_both(trained, write_rows):
     from hydratune.groups.data import files
-    from hydratune.runtime.from_run import model
+    from hydratune.groups.model.from_run import model
 
     run_dir, _ = trained
     rows = [{"text": f"text {i}", "label": "abc"[i % 3]} for i in range(12)]
@@ -148,7 +148,7 @@ def test_a_model_trained_on_other_labels_is_refused_naming_both(trained, write_r
 
 
 def test_from_run_takes_the_saved_groups_and_this_commands_keys(tmp_path):
-    from hydratune.runtime.from_run import inherit
+    from hydratune.config.from_run import inherit
 
     saved_run = tmp_path / "saved"
     (saved_run / "model").mkdir(parents=True)
@@ -327,7 +327,7 @@ def test_early_stopping_ends_the_demo_early_and_keeps_the_best_model(tmp_path):
 
 @pytest.mark.slow
 def test_sft_lora_run_predicts_generations_and_reloads_from_its_dir(tmp_path, write_rows):
-    from hydratune.runtime.from_run import model as saved_model
+    from hydratune.groups.model.from_run import model as saved_model
 
     with open(sample_path("demo_chat/eval.jsonl")) as handle:
         chats = [json.loads(line) for line in handle][:4]
@@ -359,7 +359,7 @@ def test_multilabel_predictions_are_label_sets(write_rows):
     import numpy as np
 
     from hydratune.groups.data import files
-    from hydratune.predictions import _header, _lines
+    from hydratune.steps.predict import _header, _lines
 
     rows = [{"text": f"t{i}", "label": ["a", "b", "c"][: 1 + i % 3]} for i in range(9)]
     path = write_rows("multi.jsonl", rows)

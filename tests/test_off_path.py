@@ -71,8 +71,8 @@ def test_readme_default_command_ends_with_a_summary_and_a_full_run_log(tmp_path)
 def test_sft_on_a_checkpoint_without_chat_template_uses_chatml_and_reloads(
     tmp_path, causal_lm_without_template
 ):
+    from hydratune.groups.model.tokenizers import CHAT_TEMPLATE
     from hydratune.groups.peft import load_adapter
-    from hydratune.tokenizers import CHAT_TEMPLATE
 
     done = cli(tmp_path, "trainer=sft", "peft=lora", "model=hf",
                f"model.name_or_path={causal_lm_without_template}")  # fmt: skip

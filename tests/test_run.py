@@ -10,7 +10,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from conftest import compose_config
 from helpers.wandb_offline import summary
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.pipeline import run
 
 

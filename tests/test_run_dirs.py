@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from conftest import FAST, REPO, compose_config
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
 from hydratune.pipeline import run
-from hydratune.runtime import claim
+from hydratune.run import claim
 
 
 def _claim_in_a_fresh_process(path: str) -> str:
@@ -49,7 +49,7 @@ def test_a_sweep_claims_nothing_beside_its_job_dirs(tmp_path):
 def test_a_dir_in_use_by_a_live_run_is_refused_at_once(tmp_path):
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from hydratune.runtime import claim; "
+        [sys.executable, "-c", "import sys, time; from hydratune.run import claim; "
          f"claim.hold({str(run_dir)!r}); print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ},
     )  # fmt: skip

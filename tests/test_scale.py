@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FAST, REPO
 from helpers.wandb_offline import summary
-from hydratune.runtime.checkpoints import MARKER, latest_complete
+from hydratune.run.checkpoints import MARKER, latest_complete
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,12 @@ import pytest
 from datasets import Dataset
 from transformers import EvalPrediction
 
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.seq2seq import Seq2SeqData, seq2seq_splits
 from hydratune.groups.metrics import GenerationMetrics, generation_scores
 from hydratune.groups.model import tiny_t5
+from hydratune.groups.model.tokenizers import train_metaspace_bpe
 from hydratune.samples import sample_path
-from hydratune.tokenizers import train_metaspace_bpe
 
 PAIRS = [
     {"source": "The big dog sees a cat.", "target": "La vaku grana un mirelo vidas."},
@@ -245,7 +245,7 @@ def test_two_builds_give_the_same_tokenizer_here_and_in_a_fresh_process():
     assert Hasher.hash(first) == Hasher.hash(second)  # datasets' cache key for tokenize()
     code = (
         "import json, sys; from datasets import Dataset; from datasets.fingerprint import Hasher;"
-        "from hydratune.tokenizers import train_metaspace_bpe;"
+        "from hydratune.groups.model.tokenizers import train_metaspace_bpe;"
         "texts = json.loads(sys.argv[1]);"
         "print(Hasher.hash(train_metaspace_bpe(texts, 300)))"
     )

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import compose_config
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data import SFTData, alpaca, sft_files
 from hydratune.groups.model import tiny_llama
 from hydratune.groups.trainer import device_defaults
@@ -298,7 +298,7 @@ def test_precision_and_checkpointing_follow_the_device():
 def test_collators_that_do_not_fit_are_refused(files, tmp_path):
     from transformers import DataCollatorWithPadding
 
-    from hydratune.fit_checks import check_data_fits_trainer
+    from hydratune.config.fits import check_data_fits_trainer
     from hydratune.groups.data import files as data_files
 
     def demo_classification():

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from hydratune.runtime.throughput import Tally, TokenCounter, batch_tokens
+from hydratune.training.throughput import Tally, TokenCounter, batch_tokens
 
 
 def test_a_hand_made_batch_counts_its_real_and_padded_tokens():

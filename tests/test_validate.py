@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 
 from conftest import compose_config
-from hydratune.errors import ConfigError
-from hydratune.validate import validate, value_problem
+from hydratune.config.errors import ConfigError
+from hydratune.config.validate import validate, value_problem
 
 
 def my_builder(data, *, size: int = 3, mode: Literal["a", "b"] = "a", names: list[str] = ()):

@@ -6,8 +6,8 @@ OmegaConf resolvers that the shipped configs use, so composition and ``--cfg job
 
 from omegaconf import OmegaConf
 
-from hydratune.runtime.claim import claim
-from hydratune.runtime.distributed import now
+from hydratune.run.claim import claim
+from hydratune.run.distributed import now
 from hydratune.samples import package_path, sample_path
 
 __version__ = "0.1.0"

@@ -18,9 +18,9 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import hydratune.runtime.distributed  # registers the config resolvers; imports nothing heavy
-from hydratune.clean_errors import clean_errors
-from hydratune.overrides import force_trainer_args
+import hydratune.run.distributed  # registers the config resolvers; imports nothing heavy
+from hydratune.config.messages import clean_errors
+from hydratune.config.overrides import force_trainer_args
 
 CONFIG_PATH = "pkg://hydratune.conf"
 
@@ -34,7 +34,7 @@ def _task(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     """``hydratune [overrides]``: one run, or a sweep with ``-m``."""
-    hydratune.runtime.distributed.share_start_time()  # torchrun: every rank uses rank 0's dir
+    hydratune.run.distributed.share_start_time()  # torchrun: every rank uses rank 0's dir
     sys.argv = [sys.argv[0], *force_trainer_args(sys.argv[1:])]
     with clean_errors("hydratune"):
         _task()

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from hydratune.compare.table import compare, default_out_dir, report, write
-from hydratune.errors import HydratuneError
+from hydratune.config.errors import HydratuneError
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hydratune.errors import HydratuneError
+from hydratune.config.errors import HydratuneError
 
 # Trainer reports speed under eval_* too; it says nothing about the model.
 SPEED_SUFFIXES = ("_runtime", "_samples_per_second", "_steps_per_second")

@@ -12,7 +12,7 @@ transformers mid-run.
 
 from __future__ import annotations
 
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
 
 
 def none(args: dict | None = None, *, extra: list | None = None) -> list:

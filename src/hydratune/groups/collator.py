@@ -12,17 +12,22 @@ from transformers import (
     DefaultDataCollator,
 )
 
+from hydratune.config.kinds import CLASSIFIERS, Kind, works_on
 
+
+@works_on(*CLASSIFIERS)
 def padding(tokenizer, *, pad_to_multiple_of: int | None = None) -> DataCollatorWithPadding:
     """Pad each batch to its longest row (dynamic padding: the fast default)."""
     return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
 
 
+@works_on(*CLASSIFIERS)
 def default(tokenizer=None) -> DefaultDataCollator:
     """Stack rows as they are: needs rows of equal length (``data.pad_to_max_length=true``)."""
     return DefaultDataCollator()
 
 
+@works_on(Kind.SEQ2SEQ)
 def seq2seq(
     tokenizer, *, pad_to_multiple_of: int | None = None, label_pad_token_id: int = -100
 ) -> DataCollatorForSeq2Seq:

@@ -20,8 +20,9 @@ from typing import Annotated
 import torch
 import torch.nn.functional as F
 
-from hydratune.bounds import Range
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import Kind, works_on
+from hydratune.config.ranges import Range
 
 log = logging.getLogger(__name__)
 WEIGHTS = Range(ge=0, what="a class weight")
@@ -37,12 +38,14 @@ def default(data):
     return {"classification": cross_entropy_loss, "multilabel": bce_loss}.get(data.kind)
 
 
+@works_on(Kind.CLASSIFICATION)
 def weighted_ce(data, *, class_weights: Annotated[Sequence[float] | str, WEIGHTS] = "auto"):
     """Cross-entropy with one weight per class (``auto`` = inverse frequency in train)."""
     weights = class_weight_tensor(class_weights, data)
     return functools.partial(cross_entropy_loss, class_weights=weights)
 
 
+@works_on(Kind.CLASSIFICATION)
 def focal(
     data,
     *,

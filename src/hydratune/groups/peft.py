@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-from hydratune.bounds import DROPOUT, POSITIVE, Range
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
+from hydratune.config.ranges import DROPOUT, POSITIVE, Range
 
 BASE_DIR = "base"  # under model/: the base's config, and its weights when built from a config
 
@@ -164,7 +164,7 @@ def load_adapter(
     from peft import PeftConfig, PeftModel
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
-    from hydratune.runtime.hub import local_only
+    from hydratune.compat.hub import local_only
 
     adapter_dir = Path(adapter_dir)
     peft_config = PeftConfig.from_pretrained(adapter_dir)

@@ -12,15 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from hydratune.errors import ConfigError
-
-# Which data kinds each trainer family trains, and its arguments dataclass: found from the
-# trainer class's MRO, so subclasses inherit both.
-_FAMILIES = (  # (trainer class, arguments class, data kinds), most specific first
-    ("trl.SFTTrainer", "trl.SFTConfig", ("causal_lm",)),
-    ("transformers.Seq2SeqTrainer", "transformers.Seq2SeqTrainingArguments", ("seq2seq",)),
-    ("transformers.Trainer", "transformers.TrainingArguments", ("classification", "multilabel")),
-)
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import arguments_class, trainer_class
 
 
 def plain(
@@ -39,7 +32,7 @@ def plain(
 ):
     """``transformers.Trainer`` (or ``cls``, built with the library's own keyword names) for
     classification or any module with a loss; ``args`` become the class's arguments dataclass."""
-    from hydratune.runtime.length_batches import length_aware
+    from hydratune.training.length_batches import length_aware
 
     trainer_cls = accepting_num_items(trainer_class(cls), args.get("gradient_accumulation_steps"))
     trainer_cls = length_aware(trainer_cls)  # cached lengths; eval batches sorted by length
@@ -149,23 +142,6 @@ def device_defaults(args: dict) -> dict:
     return filled
 
 
-def trainer_class(path: str) -> type:
-    """The class ``trainer.cls`` names; it must be a ``transformers.Trainer``."""
-    from hydra.utils import get_class
-    from transformers import Trainer
-
-    try:
-        found = get_class(path)
-    except Exception as err:  # Hydra wraps import errors in several types
-        raise ConfigError(f"trainer.cls={path!r} cannot be imported: {err}") from None
-    if not issubclass(found, Trainer):
-        raise ConfigError(
-            f"trainer.cls={path!r} is not a subclass of transformers.Trainer (Seq2SeqTrainer, "
-            "trl.SFTTrainer)."
-        )
-    return found
-
-
 def accepting_num_items(trainer_cls: type, accumulation_steps: int | None) -> type:
     """A subclass whose ``compute_loss`` predates ``num_items_in_batch`` (the seed tutorial's
     ``compute_loss(self, model, inputs, return_outputs=False)``), adapted to Trainer's call.
@@ -200,36 +176,3 @@ def accepting_num_items(trainer_cls: type, accumulation_steps: int | None) -> ty
     if trainer_cls.loss_is_scaled_for_ga is None:  # the class's own say wins
         namespace["loss_is_scaled_for_ga"] = False
     return type(trainer_cls.__name__, (trainer_cls,), namespace)
-
-
-def arguments_class(trainer_cls: type) -> type:
-    """The arguments dataclass of a trainer class (its family's: SFTConfig for SFTTrainer)."""
-    return _locate(_family(trainer_cls)[1])
-
-
-def data_kinds(trainer_cls: type) -> tuple[str, ...]:
-    """The data kinds a trainer class trains."""
-    return _family(trainer_cls)[2]
-
-
-def node_data_kinds(trainer) -> tuple[str, ...] | None:
-    """The data kinds a ``trainer`` config node trains, from its ``cls`` (or its builder's
-    default for it); None for a user's builder that names no trainer class."""
-    import inspect
-
-    from hydra.utils import get_object
-
-    default = inspect.signature(get_object(trainer._target_)).parameters.get("cls")
-    path = trainer.get("cls") or (default.default if default else None)
-    return data_kinds(trainer_class(path)) if isinstance(path, str) else None
-
-
-def _family(trainer_cls: type) -> tuple:
-    names = {f"{c.__module__.split('.')[0]}.{c.__name__}" for c in trainer_cls.__mro__}
-    return next(family for family in _FAMILIES if family[0] in names)
-
-
-def _locate(path: str) -> type:
-    from hydra.utils import get_class
-
-    return get_class(path)

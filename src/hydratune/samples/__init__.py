@@ -19,7 +19,7 @@ def package_path(relative: str) -> str:
     package (a model shipped as a wheel), found without importing the package."""
     import importlib.util
 
-    from hydratune.errors import ConfigError
+    from hydratune.config.errors import ConfigError
 
     package, _, inner = relative.partition("/")
     spec = importlib.util.find_spec(package)

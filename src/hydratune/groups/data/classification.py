@@ -14,8 +14,8 @@ from typing import Annotated
 
 from datasets import ClassLabel, Dataset, DatasetDict
 
-from hydratune.bounds import AT_LEAST_ONE, FractionOrCount, Range
-from hydratune.errors import DataError
+from hydratune.config.errors import DataError
+from hydratune.config.ranges import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.groups.data.fingerprints import derived, tokenizer_identity
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datasets import Dataset
 
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 
 ALPACA_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides further "

@@ -12,8 +12,8 @@ from pathlib import Path
 import datasets
 from datasets import Dataset, DatasetDict
 
-from hydratune.errors import ConfigError, DataError
-from hydratune.runtime.hub import hub_reachable
+from hydratune.compat.hub import hub_reachable
+from hydratune.config.errors import ConfigError, DataError
 
 SPLITS = ("train", "eval", "test")
 _READERS = {

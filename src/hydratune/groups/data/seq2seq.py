@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from datasets import Dataset, DatasetDict
 
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
 
 SOURCE, TARGET = "source", "target"  # the columns every Seq2SeqData split holds
@@ -120,9 +120,9 @@ def seq2seq_splits(
       stored as a list of sentences).
 
     Empty sentences inside a list are dropped and whitespace around them stripped. An empty or
-    missing source or target is a :class:`~hydratune.errors.DataError` naming the split, the row
-    (1 = its first data row) and the column. Without an ``eval`` split, ``eval_size`` (a fraction
-    or a count) of a shuffled train split becomes one (files sorted by length split fairly).
+    missing source or target is a :class:`~hydratune.config.errors.DataError` naming the split,
+    the row (1 = its first data row) and the column. Without an ``eval`` split, ``eval_size``
+    (a fraction or a count) of a shuffled train split becomes one (files sorted by length split fairly).
     """
     if (source_lang is None) != (target_lang is None):
         raise ConfigError(

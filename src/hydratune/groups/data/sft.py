@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from datasets import Dataset, DatasetDict
 
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.formatting import apply_formatting, formatting_function
 from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
 

@@ -14,7 +14,7 @@ import inspect
 
 from datasets import Dataset
 
-from hydratune.errors import ConfigError, DataError
+from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.classification import classification_splits
 from hydratune.groups.data.seq2seq import seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, sft_splits
@@ -29,7 +29,7 @@ def data_inputs(data_node, trainer_node) -> dict:
     nothing for builders that do not (a user's own reads what it reads)."""
     from hydra.utils import get_object
 
-    from hydratune.groups.trainer import node_data_kinds
+    from hydratune.config.kinds import node_data_kinds
 
     target = data_node.get("_target_")
     if not target or "kinds" not in inspect.signature(get_object(target)).parameters:

@@ -24,11 +24,11 @@ class CreateSweepDir(Callback):
 
 class SweepBatch(Callback):
     """Tell the jobs how many of them the launcher starts together, so that each takes its
-    share of the cores (:func:`hydratune.runtime.distributed.share_cores_with_parallel_jobs`):
+    share of the cores (:func:`hydratune.run.distributed.share_cores_with_parallel_jobs`):
     the job processes of ``hydra/launcher=local`` and ``joblib`` inherit this environment."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        from hydratune.runtime.distributed import PARALLEL_JOBS_ENV
+        from hydratune.run.distributed import PARALLEL_JOBS_ENV
 
         os.environ[PARALLEL_JOBS_ENV] = str(batch_size(config.hydra))
 

@@ -20,16 +20,18 @@ from transformers import (
 )
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from hydratune.bounds import AT_LEAST_ONE, DROPOUT
-from hydratune.errors import ConfigError
-from hydratune.model_loading import CHOICES, attention, load_options
-from hydratune.runtime.hub import explain_unreachable, local_only
-from hydratune.tokenizers import train_byte_bpe, train_metaspace_bpe, train_wordpiece
+from hydratune.compat.hub import explain_unreachable, local_only
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import CLASSIFIERS, Kind, works_on
+from hydratune.config.ranges import AT_LEAST_ONE, DROPOUT
+from hydratune.groups.model.loading import CHOICES, attention, load_options
+from hydratune.groups.model.tokenizers import train_byte_bpe, train_metaspace_bpe, train_wordpiece
 
 log = logging.getLogger(__name__)
 Size = Annotated[int, AT_LEAST_ONE]  # layer counts and widths
 
 
+@works_on(*CLASSIFIERS)
 def tiny_bert(
     data,
     *,
@@ -84,7 +86,7 @@ def hf(
     (``AutoModelForSeq2SeqLM``) for seq2seq data, else a classifier. ``chat_template`` (a Jinja
     string) replaces the tokenizer's; SFT data on a tokenizer that has none gets hydratune's
     ChatML (:func:`with_chat_template`). ``attn_implementation``, ``dtype`` and
-    ``quantization`` say how the weights load (:mod:`hydratune.model_loading`).
+    ``quantization`` say how the weights load (:mod:`hydratune.groups.model.loading`).
     """
     offline = local_only(name_or_path)
     common = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -125,7 +127,7 @@ def with_chat_template(tokenizer, data, chat_template: str | None = None) -> Non
         tokenizer.chat_template = chat_template
     if data.kind != "causal_lm" or tokenizer.chat_template:
         return
-    from hydratune.tokenizers import CHAT_TEMPLATE
+    from hydratune.groups.model.tokenizers import CHAT_TEMPLATE
 
     log.warning(
         "%s has no chat template: using hydratune's ChatML template (<|im_start|>role ... "
@@ -152,6 +154,7 @@ def _is_dir(path: str) -> bool:
 SPEC_FILE = "hydratune_module.json"
 
 
+@works_on(*CLASSIFIERS)
 def custom(data, *, module: dict, vocab_size: Size = 2000, lowercase: bool = True):
     """Any ``torch.nn.Module`` by ``_target_``, with a WordPiece tokenizer trained offline.
 
@@ -241,6 +244,7 @@ AUTO_TASK = {"classification": "sequence_classification", "multilabel": "sequenc
 # Causal language models (trainer=sft) ----------------------------------------------------------
 
 
+@works_on(Kind.CAUSAL_LM)
 def tiny_llama(
     data,
     *,

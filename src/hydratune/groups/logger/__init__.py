@@ -18,25 +18,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydratune.errors import ConfigError
-from hydratune.redact import redact_overrides
+from hydratune.config.errors import ConfigError
+from hydratune.run.redact import redact_overrides
+from hydratune.run.tracking import NoTracker
 
 log = logging.getLogger(__name__)
 
 _INHERITED_SERVICE = os.environ.get("WANDB_SERVICE")  # set before this process used W&B
-
-
-class NoTracker:
-    """``logger=none``: Trainer reports nowhere."""
-
-    report_to = "none"
-    run_id = None
-
-    def log_summary(self, metrics: dict) -> None:
-        pass
-
-    def finish(self, exit_code: int) -> None:
-        pass
 
 
 class WandbTracker:
@@ -334,7 +322,7 @@ def many(
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from hydratune.validate import node_problems, raise_all
+    from hydratune.config.validate import node_problems, raise_all
 
     options = {"wandb": wandb, "tensorboard": tensorboard, "mlflow": mlflow}
     unknown = [name for name in use if name not in options]

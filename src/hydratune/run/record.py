@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from hydratune.redact import redact_overrides
+from hydratune.run.redact import redact_overrides
 
 PACKAGES = (
     "hydratune",

@@ -56,7 +56,7 @@ def settings(
     seed: int = 42,
 ) -> GenerationSettings:
     """The ``generation:`` node as an object (its keys are validated like a group's)."""
-    from hydratune.errors import ConfigError
+    from hydratune.config.errors import ConfigError
 
     if num_samples < 0 or max_new_tokens < 1:
         raise ConfigError(
@@ -72,7 +72,7 @@ def settings(
                               temperature, top_p, seed)  # fmt: skip
 
 
-def attach(
+def attach_generation(
     generation: GenerationSettings | None, data, trainer, run_dir: Path, tracker=None
 ) -> None:
     """Add :class:`SampleGenerations` to an SFT trainer whose data has prompts to generate for

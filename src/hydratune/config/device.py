@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from hydratune.model_loading import FLASH_PACKAGE, has_module
+from hydratune.groups.model.loading import FLASH_PACKAGE, has_module
 
 CPU_INSTEAD = "On a CPU drop it"
 

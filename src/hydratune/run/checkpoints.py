@@ -60,7 +60,7 @@ def disk_full_explained(checkpoint_dir: Path, run_dir: Path):
         where = _full_disk(err, [Path(checkpoint_dir), Path(run_dir)])
         if where is None:
             raise
-        from hydratune.errors import DiskFullError
+        from hydratune.config.errors import DiskFullError
 
         kept = latest_complete(checkpoint_dir)
         kept_said = f"{kept[0]} (step {kept[1]}) and the earlier ones" if kept else "none yet"

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from hydratune.errors import ConfigError
-from hydratune.overrides import as_typed
-from hydratune.record import RunRecord
-from hydratune.redact import redact_hydra_files, redact_overrides
-from hydratune.runtime import claim
-from hydratune.runtime.distributed import is_main_process
+from hydratune.config.errors import ConfigError
+from hydratune.config.overrides import as_typed
+from hydratune.run import claim
+from hydratune.run.distributed import is_main_process
+from hydratune.run.record import RunRecord
+from hydratune.run.redact import redact_hydra_files, redact_overrides
+from hydratune.run.tracking import NoTracker
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,24 @@ class Attempt:
     number: int = 1
 
 
+def open_run(run_dir=None, overrides=None, output_dir=None, resume: bool = True) -> Lifecycle:
+    """Set up the process (SLURM tasks as DDP ranks, cores shared with parallel jobs, library
+    logs into run.log), find where the run writes and decide what this attempt does."""
+    from hydratune.run.distributed import adopt_slurm_tasks, share_cores_with_parallel_jobs
+    from hydratune.run.logs import route_library_logs
+
+    adopt_slurm_tasks()  # several SLURM tasks = several DDP ranks
+    share_cores_with_parallel_jobs()
+    route_library_logs()  # their warnings into run.log too
+    context = RunContext.from_hydra(run_dir)
+    if overrides is not None:
+        context.overrides = list(overrides)
+    attempt = plan_attempt(context, context.checkpoint_dir(output_dir), resume)
+    if attempt.action == "skip":
+        log.info("%s already completed: skipped (delete its run.json to redo)", context.run_dir)
+    return Lifecycle(context, attempt)
+
+
 def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True) -> Attempt:
     """Read what an earlier attempt left in the run dir, once, and decide.
 
@@ -101,7 +120,7 @@ def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True)
 
 
 def _plan(context: RunContext, checkpoint_dir: Path, resume: bool) -> Attempt:
-    from hydratune.runtime.checkpoints import latest_complete
+    from hydratune.run.checkpoints import latest_complete
 
     path = context.run_dir / "run.json"
     if not path.exists():
@@ -176,13 +195,39 @@ class Lifecycle:
         self.record.timed(name, started)
         log.info("%s: %.1f s", name, time.monotonic() - started)
 
-    def start_tracker(self, start):
-        """``start(resume_id)`` opens the tracker (rank 0 only); a resumed attempt continues
-        the W&B run of the first one."""
-        from hydratune.groups.logger import NoTracker
+    @property
+    def skipped(self) -> bool:
+        """A re-run sweep's job that already completed: its results are kept as they are."""
+        return self.attempt.action == "skip"
+
+    def note(self, **facts) -> None:
+        """Facts for run.json (the mode, the loss's parameters, ...)."""
+        self.record.update(**facts)
+
+    def dry_run(self, summarize):
+        """Run ``summarize()`` as the whole run: run.json says ``dry_run`` when it succeeds."""
+        self.status_on_success = "dry_run"
+        with self.phase("dry_run"):
+            return summarize()
+
+    def start_tracker(self, logger, config: dict, run_name: str | None = None):
+        """Open the tracker of ``logger`` (a group node) on the resolved ``config``, rank 0
+        only; a resumed attempt continues the W&B run of the first one."""
+        from hydratune.config.build import build
+        from hydratune.run.redact import redact
 
         resume_id = self.attempt.wandb_run_id if self.attempt.action == "resume" else None
-        self.tracker = start(resume_id) if self.main else NoTracker()
+        self.tracker = NoTracker()
+        if self.main:
+            self.tracker = build(
+                logger,
+                run_dir=str(self.context.run_dir),
+                config=redact(config),  # no secrets in W&B
+                default_name=run_name or self.context.name,
+                default_group=self.context.group,
+                default_job_type=self.context.trainer_choice,
+                resume_id=resume_id,
+            )
         self.record.update(wandb_run_id=self.tracker.run_id)
         return self.tracker
 

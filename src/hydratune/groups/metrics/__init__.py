@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import Kind, works_on
 
 
 class ClassificationMetrics:
@@ -61,11 +62,13 @@ class MultiLabelMetrics:
         return multilabel_scores(logits, labels, self.threshold)
 
 
+@works_on(Kind.CLASSIFICATION)
 def classification(data=None, *, average: str = "auto") -> ClassificationMetrics:
     """Accuracy, F1, precision, recall (binary for 2 classes, else macro) and AUROC."""
     return ClassificationMetrics(data.label_names if data is not None else None, average)
 
 
+@works_on(Kind.MULTILABEL)
 def multilabel(data=None, *, threshold: float = 0.5) -> MultiLabelMetrics:
     """Micro/macro F1, micro precision/recall, exact match and macro AUROC over labels."""
     return MultiLabelMetrics(threshold)
@@ -169,7 +172,7 @@ class GenerationMetrics:
         evaluation: one row per example with its source, reference and generated text."""
         if self.last is None:
             return
-        from hydratune.generation import log_table, write_generations
+        from hydratune.steps.generate import log_table, write_generations
 
         predictions, references, sources = self.last
         sources = sources or [None] * len(predictions)

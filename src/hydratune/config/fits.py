@@ -1,60 +1,40 @@
 """Does the config fit the data? Checked once the data is loaded, before any weights load.
 
-:mod:`hydratune.validate` checks the config alone; these checks need the data's ``kind``
+:mod:`hydratune.config.validate` checks the config alone; these checks need the data's ``kind``
 (``classification``, ``multilabel``, ``causal_lm``, ``seq2seq``...): the trainer family, the
 collator, the metrics and the loss each work on some kinds only, and ``model=hf`` under
 ``trainer=sft`` must name a causal LM (read from the checkpoint's config, no weights). Every
 problem found is reported at once, each with its fix.
 
-Options of ours are known by their builder's path; a user's own ``_target_`` is not judged.
+What each option works on is what its builder declares (:func:`hydratune.config.kinds.works_on`):
+a user's builder that declares kinds is judged like ours; one that declares none fits every kind.
 """
 
 from __future__ import annotations
 
-import inspect
-
 from omegaconf import DictConfig
 
-from hydratune.errors import ConfigError
-from hydratune.validate import locate, raise_all
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import CLASSIFIERS, FOR_KIND, GROUPS, Kind, declared_kinds
+from hydratune.config.kinds import node_data_kinds as trainer_kinds
+from hydratune.config.validate import locate, raise_all
 
-CLASSIFIERS = ("classification", "multilabel")
-_ANY = None  # works on every data kind
-# Our options -> the data kinds they work on (None: any). Options missing here (a user's own,
-# ones another module adds) are not judged.
-COLLATOR_KINDS = {
-    "padding": CLASSIFIERS,
-    "default": CLASSIFIERS,
-    "seq2seq": ("seq2seq",),
-    "none": _ANY,
-}
-METRICS_KINDS = {"classification": ("classification",), "multilabel": ("multilabel",)}
-LOSS_KINDS = {  # loss=bce refuses single-label data itself, before the model too
-    "weighted_ce": ("classification",),
-    "focal": ("classification",),
-}
-MODEL_KINDS = {
-    "tiny_bert": CLASSIFIERS,
-    "custom": CLASSIFIERS,
-    "tiny_llama": ("causal_lm",),
-}
-_FOR_KIND = {  # what to use instead, per data kind
-    "classification": {"collator": "padding", "metrics": "classification", "loss": "default",
-                       "model": "tiny_bert or model=hf"},
-    "multilabel": {"collator": "padding", "metrics": "multilabel", "loss": "bce",
-                   "model": "tiny_bert or model=hf"},
-    "causal_lm": {"collator": "none", "metrics": "none", "loss": "default",
-                  "model": "tiny_llama or model=hf with a causal LM"},
-}  # fmt: skip
+JUDGED = ("collator", "metrics", "loss", "model")  # groups whose builders declare kinds
 
 
-def check_fits(cfg: DictConfig, data) -> None:
-    """Raise one :class:`ConfigError` naming every way ``cfg`` does not fit ``data``."""
-    check_data_fits_trainer(cfg.trainer, data)  # the rest only makes sense once this holds
-    problems = collator_problems(cfg.collator, data)
-    for group, table in (("metrics", METRICS_KINDS), ("loss", LOSS_KINDS), ("model", MODEL_KINDS)):
-        problems += option_problems(group, cfg.get(group), table, data)
-    problems += sft_model_problems(cfg.model, data)
+def group_nodes(cfg: DictConfig) -> dict:
+    """The group nodes the fit checks read (not the rest of the run's config)."""
+    return {group: cfg.get(group) for group in GROUPS}
+
+
+def check_fits(nodes: dict, data) -> None:
+    """Raise one :class:`ConfigError` naming every way the group ``nodes`` do not fit
+    ``data``."""
+    check_data_fits_trainer(nodes["trainer"], data, nodes.get("data"))  # the rest needs this
+    problems = collator_problems(nodes.get("collator"), data)
+    for group in ("metrics", "loss", "model"):
+        problems += option_problems(group, nodes.get(group), data)
+    problems += sft_model_problems(nodes.get("model"), data)
     raise_all(problems)
 
 
@@ -62,22 +42,38 @@ def option(node: DictConfig | None, group: str) -> str | None:
     """The option of ours a node builds (``hydratune.groups.<group>.<name>``), else None."""
     target = (node or {}).get("_target_") or ""
     module, _, name = target.rpartition(".")
-    return name if module == f"hydratune.groups.{group}" else None
+    return name if module.startswith(f"hydratune.groups.{group}") else None
 
 
-def option_problems(group: str, node, table: dict, data) -> list[str]:
-    name = option(node, group)
-    kinds = table.get(name, _ANY)
-    if kinds is _ANY or data.kind in kinds:
+def builder_kinds(node) -> tuple[Kind, ...] | None:
+    """The kinds a node's builder declares, ours or a user's (None: any, or not importable
+    here: validation says so)."""
+    target = (node or {}).get("_target_")
+    if not target:
+        return None
+    try:
+        return declared_kinds(locate(target))
+    except Exception:  # noqa: BLE001  an unimportable target is validation's to report
+        return None
+
+
+def option_problems(group: str, node, data) -> list[str]:
+    kinds = builder_kinds(node)
+    if kinds is None or data_kind(data) in kinds:
         return []
-    return [f"{group}={name} works on {' or '.join(kinds)} data, and this data is "
-            f"{data.kind}{_columns(data)}: {_instead(group, data.kind)}"]  # fmt: skip
+    name = option(node, group) or node.get("_target_")
+    return [f"{group}={name} works on {' or '.join(map(str, kinds))} data, and this data is "
+            f"{data_kind(data)}{_columns(data)}: {_instead(group, data_kind(data))}"]  # fmt: skip
+
+
+def data_kind(data) -> Kind:
+    return Kind(data.kind)
 
 
 def collator_problems(node, data) -> list[str]:
     name = option(node, "collator")
-    problems = option_problems("collator", node, COLLATOR_KINDS, data)
-    if problems or name != "default" or data.kind not in CLASSIFIERS:
+    problems = option_problems("collator", node, data)
+    if problems or name != "default" or data_kind(data) not in CLASSIFIERS:
         return problems
     if not data.pad_to_max_length:  # rows of unequal length cannot be stacked
         return [
@@ -118,7 +114,7 @@ def sft_model_problems(node, data) -> list[str]:
 def _checkpoint_architectures(node) -> tuple[list[str], str | None]:
     from transformers import AutoConfig
 
-    from hydratune.runtime.hub import local_only
+    from hydratune.compat.hub import local_only
 
     path = str(node.name_or_path)
     try:
@@ -131,41 +127,43 @@ def _checkpoint_architectures(node) -> tuple[list[str], str | None]:
     return list(config.architectures or []), config.model_type
 
 
-def check_data_fits_trainer(trainer: DictConfig, data) -> None:
+def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:
     """Each trainer family trains some data kinds (SFTTrainer: causal_lm); said before any model
-    is built, naming the columns the data has."""
-    from hydratune.groups.trainer import data_kinds, trainer_class
-
-    path = trainer.get("cls") or inspect.signature(locate(trainer._target_)).parameters.get("cls")
-    if path is None:
-        return  # a user's builder that names no trainer class: its own business
-    path = path if isinstance(path, str) else path.default
-    kinds = data_kinds(trainer_class(path))
-    if data.kind in kinds:
+    is built, naming the columns the data has. The data's kind is what its object says, or what
+    a user's builder declares."""
+    kinds = trainer_kinds(trainer)
+    kind = Kind(getattr(data, "kind", None) or _declared_data_kind(data_node))
+    if kinds is None or kind in kinds:
         return
     columns = data.splits["train"].column_names
-    if "causal_lm" in kinds:
+    if Kind.CAUSAL_LM in kinds:
         raise ConfigError(
             "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
             f"this data has {columns}. Use data=demo_chat or data=files."
         )
-    if data.kind == "causal_lm":
+    if kind == Kind.CAUSAL_LM:
         raise ConfigError(
             f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
         )
-    if data.kind == "seq2seq":
+    if kind == Kind.SEQ2SEQ:
         raise ConfigError(
             "This is seq2seq data (source/target pairs): train it with trainer=seq2seq."
         )
     raise ConfigError(
-        f"{path} trains {list(kinds)} data, and this data is {data.kind} (columns {columns})."
+        f"trainer={trainer.get('cls') or trainer._target_} trains {', '.join(map(str, kinds))} "
+        f"data, and this data is {kind} (columns {columns}): {_instead('trainer', kind)}"
     )
+
+
+def _declared_data_kind(node) -> Kind | None:
+    kinds = builder_kinds(node)
+    return kinds[0] if kinds and len(kinds) == 1 else None
 
 
 def _columns(data) -> str:
     return f" (columns {data.splits['train'].column_names})"
 
 
-def _instead(group: str, kind: str) -> str:
-    choice = _FOR_KIND.get(kind, {}).get(group)
+def _instead(group: str, kind: Kind) -> str:
+    choice = FOR_KIND.get(kind, {}).get(group)
     return f"use {group}={choice}." if choice else f"choose a {group} option for {kind} data."

@@ -14,40 +14,41 @@ from pathlib import Path
 
 import numpy as np
 
-from hydratune.dry_run_example import (
+from hydratune.config.errors import ConfigError
+from hydratune.run.record import write_json
+from hydratune.steps.first_example import (
     classification_example,
     format_example,
     sft_example,
     sft_row_ids,
 )
-from hydratune.errors import ConfigError
-from hydratune.record import write_json
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 256
 
 
-def dry_run(cfg, data, hooks, run_dir: Path) -> dict:
-    from hydra.utils import instantiate
+def dry_run(data, hooks, run_dir: Path, *, model, collator, trainer) -> dict:
+    """``model``, ``collator``, ``trainer``: the group nodes, built here without weights."""
+    from hydratune.config.build import build
 
-    model, tokenizer = build_model_skeleton(cfg.model, data)
+    model, tokenizer = build_model_skeleton(model, data)
     sample = data.head(SAMPLE_ROWS)
-    collator = instantiate(cfg.collator, _partial_=True, _convert_="all")(tokenizer=tokenizer)
+    collator = build(collator, tokenizer=tokenizer)
+    batch_size = trainer.args.get("per_device_train_batch_size") or 8
     if data.kind == "causal_lm":  # SFT data: SFTTrainer tokenizes and masks it itself
-        summary = sft_summary(data, sample, tokenizer, cfg.trainer)
+        summary = sft_summary(data, sample, tokenizer, trainer)
     elif data.kind == "seq2seq":
-        summary = seq2seq_summary(cfg, data, sample, tokenizer, collator)
+        summary = seq2seq_summary(batch_size, data, sample, tokenizer, collator)
     else:
-        summary = classification_summary(cfg, data, sample, tokenizer, collator, hooks)
+        summary = classification_summary(batch_size, data, sample, tokenizer, collator, hooks)
         check_against_model(model, tokenizer, data)
     write_json(Path(run_dir) / "dry_run.json", summary)
     print(format_summary(summary))
     return summary
 
 
-def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dict:
+def classification_summary(batch_size, data, sample, tokenizer, collator, hooks) -> dict:
     tokenized = sample.tokenize(tokenizer)
-    batch_size = cfg.trainer.args.get("per_device_train_batch_size") or 8
     example = classification_example(data, tokenized["train"], collator, batch_size, tokenizer)
     return {
         "rows": {name: len(split) for name, split in data.splits.items()},
@@ -62,10 +63,9 @@ def classification_summary(cfg, data, sample, tokenizer, collator, hooks) -> dic
     }
 
 
-def seq2seq_summary(cfg, data, sample, tokenizer, collator) -> dict:
+def seq2seq_summary(batch_size, data, sample, tokenizer, collator) -> dict:
     """Rows, source and target token lengths (the share cut by the max lengths), one batch."""
     tokenized = sample.tokenize(tokenizer)
-    batch_size = cfg.trainer.args.get("per_device_train_batch_size") or 8
     lengths = {}
     for name, split in tokenized.items():
         lengths[name] = length_stats(split, data.max_source_length)

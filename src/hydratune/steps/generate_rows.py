@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hydratune.errors import ConfigError
-from hydratune.runtime.distributed import is_main_process
+from hydratune.config.errors import ConfigError
+from hydratune.run.distributed import is_main_process
 
 
 def write_generations(trainer, data, tokenizer, path: Path, *, batch_rows=16,

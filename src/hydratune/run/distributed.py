@@ -107,7 +107,7 @@ def share_cores_with_parallel_jobs() -> None:
 def parallel_jobs() -> int:
     """How many jobs of this sweep run at once on this machine (1: just this one).
 
-    :class:`hydratune.runtime.hydra_callbacks.SweepBatch` puts the batch size in the
+    :class:`hydratune.run.hydra_callbacks.SweepBatch` puts the batch size in the
     environment that the launcher's job processes inherit."""
     batch = int(os.environ.get(PARALLEL_JOBS_ENV, "1"))
     if os.environ.get("SUBMITIT_EXECUTOR") == "local":

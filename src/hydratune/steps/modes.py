@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from datasets import DatasetDict
 
-from hydratune.errors import ConfigError
+from hydratune.config.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def as_args(modes: Modes) -> dict:
 
 def splits_to_tokenize(data, modes: Modes):
     """The data with only the splits this run feeds the Trainer: no train split without
-    training; the test split streams through :mod:`hydratune.predictions` when predicting."""
+    training; the test split streams through :mod:`hydratune.steps.predict` when predicting."""
     keep = {name: data.splits[name] for name in data.splits if _needed(name, modes, data)}
     if not modes.train and data.kind == "causal_lm":  # SFTTrainer refuses to exist without
         keep["train"] = data.splits["train"].select(range(1))  # one: it gets one row

@@ -1,8 +1,8 @@
 """Value ranges in builder annotations: ``r: Annotated[int, Range(ge=1, what="LoRA rank")]``.
 
-:mod:`hydratune.validate` reads them with the types, so a rank of 0 or a negative class weight
-is refused with the key and the fix before any data loads. A range applies to a number, and to
-every number of a list (class weights); strings, null and booleans are the type check's job.
+:mod:`hydratune.config.validate` reads them with the types, so a rank of 0 or a negative class
+weight is refused with the key and the fix before any data loads. A range applies to a number,
+and to every number of a list (class weights); strings, null and booleans are the type check's job.
 """
 
 from __future__ import annotations

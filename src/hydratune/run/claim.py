@@ -61,7 +61,7 @@ def _make_first_free(path: str) -> str:
 
 def _shared_with_ranks(key: str, make) -> str:
     """Rank 0 claims; under torchrun the other ranks wait for its answer in torchrun's store."""
-    from hydratune.runtime.distributed import agent_store, is_main_process, world_size
+    from hydratune.run.distributed import agent_store, is_main_process, world_size
 
     store = agent_store() if world_size() > 1 else None
     if store is None:
@@ -74,7 +74,7 @@ def _shared_with_ranks(key: str, make) -> str:
 
 def hold(run_dir: Path) -> None:
     """Lock ``run_dir`` for this process, or fail at once naming the run that holds it."""
-    from hydratune.errors import ConfigError
+    from hydratune.config.errors import ConfigError
 
     run_dir = Path(run_dir)
     # No shortcut for a dir this process already holds: two threads of one process (a

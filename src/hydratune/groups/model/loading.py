@@ -3,7 +3,7 @@
 ``model.attn_implementation``, ``model.dtype`` and ``model.quantization`` (``peft=qlora`` sets
 it) of ``model=hf`` become ``from_pretrained``'s ``attn_implementation=``, ``dtype=`` and
 ``quantization_config=``. What each needs (a CUDA GPU, flash-attn, bitsandbytes) is checked
-with the rest of the config (:mod:`hydratune.device_checks`), before anything loads.
+with the rest of the config (:mod:`hydratune.config.device`), before anything loads.
 """
 
 from __future__ import annotations

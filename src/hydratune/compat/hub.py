@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from hydratune.errors import HubUnreachableError
+from hydratune.config.errors import HubUnreachableError
 
 _TRUE = {"1", "true", "yes", "on"}
 

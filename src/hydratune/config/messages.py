@@ -1,6 +1,6 @@
 """Config and data errors end the command with one block: ``Error: <message>`` and the fix.
 
-A :class:`~hydratune.errors.HydratuneError` (our checks) or a Hydra composition error (an
+A :class:`~hydratune.config.errors.HydratuneError` (our checks) or a Hydra composition error (an
 unknown option, a key that is not in the config, a required ``???`` value) is a mistake in the
 command, not a bug: a traceback would bury the one useful line. The traceback stays one
 environment variable away (``HYDRA_FULL_ERROR=1``); other errors keep theirs.
@@ -13,8 +13,8 @@ import re
 import sys
 from contextlib import contextmanager
 
-from hydratune.errors import HydratuneError
-from hydratune.renamed import renamed_message
+from hydratune.config.errors import HydratuneError
+from hydratune.config.renamed import renamed_message
 
 FULL_ERROR = "HYDRA_FULL_ERROR"
 _NOT_IN_STRUCT = re.compile(r"Key '([\w.]+)' is not in struct|Could not override '([\w.]+)'")

@@ -2,7 +2,8 @@
 
 Classification writes ``predictions.csv`` (row, text, predicted label, a probability per class,
 and the true label when the file has one); multi-label writes the predicted label set
-(``a|b``); SFT writes ``predictions.jsonl`` with greedy generations (:mod:`hydratune.generate`).
+(``a|b``); SFT writes ``predictions.jsonl`` with greedy generations
+(:mod:`hydratune.steps.generate`).
 The test split streams through the model ``batch_rows`` rows at a time, each chunk in batches
 sorted by length, and rows are written back in file order as they come, so memory stays
 bounded by one chunk (plus, on a labelled file, the logits kept for ``test_*`` metrics: one
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hydratune.runtime.distributed import is_main_process
-from hydratune.runtime.length_batches import longest_first
+from hydratune.run.distributed import is_main_process
+from hydratune.training.length_batches import longest_first
 
 LABEL_SEPARATOR = "|"  # between the labels of a multi-label prediction
 
@@ -27,7 +28,7 @@ def predict(trainer, data, tokenizer, run_dir: Path, *, batch_rows=1024, thresho
             max_new_tokens=64) -> dict:  # fmt: skip
     """Write the run's predictions file; return ``test_*`` metrics (labelled data only)."""
     if data.kind == "causal_lm":
-        from hydratune.generate import write_generations
+        from hydratune.steps.generate_rows import write_generations
 
         return write_generations(
             trainer, data, tokenizer, run_dir / "predictions.jsonl",

@@ -7,7 +7,7 @@ annotation (int, float, bool, str, lists, dicts, ``Literal`` choices, ``None``).
 builder gets the same checks; one without keyword-only parameters takes all its named ones from
 YAML. ``trainer.args`` is checked against the arguments dataclass of ``trainer.cls`` (a user's
 Trainer subclass too), and a few values no library checks early (accumulation steps, learning
-rate, seed); GPU-only settings on a machine without one: :mod:`hydratune.device_checks`.
+rate, seed); GPU-only settings on a machine without one: :mod:`hydratune.config.device`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from collections.abc import Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from hydratune.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
-from hydratune.device_checks import device_problems
-from hydratune.errors import ConfigError
-from hydratune.renamed import renamed_message
+from hydratune.config.device import device_problems
+from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import GROUPS
+from hydratune.config.ranges import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
+from hydratune.config.renamed import renamed_message
 
-GROUPS = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger", "callbacks",
-          "generation")  # fmt: skip
 ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out of range
     "gradient_accumulation_steps": POSITIVE, "per_device_train_batch_size": POSITIVE,
     "per_device_eval_batch_size": POSITIVE, "learning_rate": POSITIVE,
@@ -39,7 +38,7 @@ ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out
 _UnionType = type(int | None)
 
 
-def validate(cfg: DictConfig) -> None:
+def validate(cfg: DictConfig) -> DictConfig:
     """Raise one :class:`ConfigError` listing every problem found in ``cfg``."""
     problems = seed_problems(cfg.get("seed"))
     for group in GROUPS:
@@ -48,6 +47,7 @@ def validate(cfg: DictConfig) -> None:
     problems += trainer_args_problems(cfg.trainer)
     problems += device_problems(cfg)  # GPU-only settings on this machine
     raise_all(problems)
+    return cfg
 
 
 def raise_all(problems: list[str]) -> None:
@@ -215,7 +215,7 @@ def zero_steps_problems(args: dict) -> list[str]:
 def trainer_arguments_class(trainer: DictConfig) -> type | None:
     """The arguments dataclass of the trainer class the node names (``cls``, or the builder's
     default for it); None for a builder of the user's that names no trainer class."""
-    from hydratune.groups.trainer import arguments_class, trainer_class
+    from hydratune.config.kinds import arguments_class, trainer_class
 
     builder = locate(trainer._target_)
     params = inspect.signature(builder).parameters

@@ -1,0 +1,1 @@
+"""What a run does with built objects: modes, evaluate, predict, generate, dry run."""

@@ -1,0 +1,1 @@
+"""Trainer mixins and callbacks: length-aware batches, token throughput."""
