@@ -122,7 +122,8 @@ def seq2seq_splits(
     Empty sentences inside a list are dropped and whitespace around them stripped. An empty or
     missing source or target is a :class:`~hydratune.config.errors.DataError` naming the split,
     the row (1 = its first data row) and the column. Without an ``eval`` split, ``eval_size``
-    (a fraction or a count) of a shuffled train split becomes one (files sorted by length split fairly).
+    (a fraction or a count) of a shuffled train split becomes one (files sorted by length split
+    fairly).
     """
     if (source_lang is None) != (target_lang is None):
         raise ConfigError(
