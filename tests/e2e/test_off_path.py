@@ -12,9 +12,7 @@ import time
 
 import pytest
 
-from conftest import REPO
-from test_cli import run_script
-from test_fit_checks import MINILM
+from conftest import MINILM, REPO, run_script
 
 pytestmark = pytest.mark.slow  # a subprocess per row: ~10 s each on 2 shared cores
 

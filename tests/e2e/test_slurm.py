@@ -15,9 +15,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from conftest import CONF, FAST
+from conftest import CONF, FAST, run_script
 from helpers.wandb_offline import summary
-from test_cli import run_script
 
 FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"}
 SWEEP_TIMEOUT_S = 420  # SLURM kills a job after timeout_min=5; a stuck cluster must not hang CI

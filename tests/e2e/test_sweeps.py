@@ -10,9 +10,8 @@ import sys
 
 import pytest
 
-from conftest import FAST, REPO
+from conftest import FAST, REPO, run_script
 from helpers.wandb_offline import summary
-from test_cli import run_script
 
 pytestmark = pytest.mark.slow
 

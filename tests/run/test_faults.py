@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST
+from conftest import FAST, run_script
 from hydratune.run.checkpoints import MARKER, latest_complete
-from test_cli import run_script
 
 CHECKPOINT_BYTES = 1_810_000  # one tiny_bert checkpoint (weights, optimizer, RNG, state)
 
