@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hydratune.compare.table import compare, default_out_dir, report, write
+from hydratune.compare.table import compare, report
+from hydratune.compare.write import default_out_dir, write
 from hydratune.config.errors import HydratuneError
 
 

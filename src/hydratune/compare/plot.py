@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from hydratune.compare.table import (
+from hydratune.compare.runs import (
     Comparison,
-    _as_tuple,
-    _fmt,
-    _is_number,
-    _missing,
-    _n_runs,
-    _read_json,
+    as_tuple,
+    fmt,
+    is_number,
     lower_is_better,
+    missing,
+    n_runs,
+    read_json,
 )
 
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -64,7 +64,7 @@ def _plot_metric(ax, comparison: Comparison, param: str | None) -> None:
         color = f"C{g % 10}" if others else None
         _plot_series(ax, comparison, group, param, values, offset, color)
         if others:
-            label = _setting_label(dict(zip(others, _as_tuple(key), strict=True)))
+            label = _setting_label(dict(zip(others, as_tuple(key), strict=True)))
             ax.plot([], [], "o-", color=color, label=label)
     ax.set_xticks(range(len(values)), [_tick_label(table, param, v, comparison) for v in values])
     ax.set_xlim(-0.6, len(values) - 0.4)
@@ -82,10 +82,10 @@ def _plot_series(ax, comparison, group, param, values, offset, color) -> None:
     colors = _setting_colors(comparison)
     xs, means = [], []
     for x, value in enumerate(values):
-        runs = group.loc[group[param].map(_fmt) == _fmt(value), comparison.metric].dropna()
+        runs = group.loc[group[param].map(fmt) == fmt(value), comparison.metric].dropna()
         if not runs.empty:
             # a lone series takes the loss curves' colour per setting, so the panels match
-            _plot_point(ax, x + offset, runs, color or colors.get((_fmt(value),), "C0"))
+            _plot_point(ax, x + offset, runs, color or colors.get((fmt(value),), "C0"))
             xs.append(x + offset)
             means.append(runs.mean())
     if len(xs) > 1 and _numeric(values):
@@ -123,10 +123,10 @@ def _plot_point(ax, x: float, runs: pd.Series, color: str) -> None:
 def _tick_label(table: pd.DataFrame, param: str, value, comparison: Comparison) -> str:
     """The value, how many runs the point averages, and the runs missing from it (failed...)."""
     metric = comparison.metric
-    rows = table[table[param].map(_fmt) == _fmt(value)]
+    rows = table[table[param].map(fmt) == fmt(value)]
     missing = rows.loc[rows[metric].isna(), "status"].value_counts(sort=False)
     counts = [f"n={rows[metric].notna().sum()}", *(f"{n} {s}" for s, n in missing.items())]
-    return f"{_fmt(value)}\n{', '.join(counts)}"
+    return f"{fmt(value)}\n{', '.join(counts)}"
 
 
 def _setting_colors(comparison: Comparison) -> dict:
@@ -185,9 +185,9 @@ def _loss_curves(comparison: Comparison) -> dict:
     table = comparison.table.sort_values(columns, kind="stable") if columns else comparison.table
     curves = {}
     for _, row in table.iterrows():
-        history = _read_json(Path(row["run_dir"]) / "log_history.json") or []
+        history = read_json(Path(row["run_dir"]) / "log_history.json") or []
         points = [
-            (e["step"], e["loss"]) for e in history if "step" in e and _is_number(e.get("loss"))
+            (e["step"], e["loss"]) for e in history if "step" in e and is_number(e.get("loss"))
         ]
         if points:
             curves[row["run"]] = (row, *zip(*points, strict=True))
@@ -198,24 +198,24 @@ def _title(comparison: Comparison) -> str:
     table = comparison.table
     counts = ", ".join(f"{n} {s}" for s, n in table["status"].value_counts(sort=False).items())
     varied = ", ".join(comparison.params + comparison.seeds) or "nothing"
-    return f"{_n_runs(len(table))} ({counts}); varied: {varied}"
+    return f"{n_runs(len(table))} ({counts}); varied: {varied}"
 
 
 def _setting(row, params) -> tuple:
-    return tuple(_fmt(row[p]) for p in params)
+    return tuple(fmt(row[p]) for p in params)
 
 
 def _setting_label(values) -> str:
     """``{"learning_rate": 0.001, "seed": 1}`` (or a row) -> ``learning_rate=0.001, seed=1``."""
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
+    return ", ".join(f"{k}={fmt(v)}" for k, v in values.items())
 
 
 def _ordered_values(column: pd.Series) -> list:
     values = list(dict.fromkeys(column.tolist()))
     if _numeric(values):
-        return sorted(values, key=lambda v: (_missing(v), 0 if _missing(v) else v))
-    return sorted(values, key=_fmt)
+        return sorted(values, key=lambda v: (missing(v), 0 if missing(v) else v))
+    return sorted(values, key=fmt)
 
 
 def _numeric(values) -> bool:
-    return all(_is_number(v) for v in values if not _missing(v))
+    return all(is_number(v) for v in values if not missing(v))

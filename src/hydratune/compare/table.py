@@ -7,42 +7,30 @@ works offline, on a sweep that is still running, and on sweeps where some jobs f
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import re
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pandas as pd
 
-from hydratune.config.errors import HydratuneError
+from hydratune.compare.runs import (
+    CompareError,
+    Comparison,
+    common_dir,
+    find_runs,
+    fmt,
+    load_run,
+    lower_is_better,
+    n_runs,
+)
 
 # Trainer reports speed under eval_* too; it says nothing about the model.
 SPEED_SUFFIXES = ("_runtime", "_samples_per_second", "_steps_per_second")
-LOWER_IS_BETTER = ("loss", "perplexity", "error", "runtime")
 RESERVED = ("run", "status", "error", "runtime_s", "started_at", "wandb_run_id", "run_dir")
-
-
-class CompareError(HydratuneError):
-    """Nothing to compare, or a flag names a column that no run has."""
-
-
-@dataclass
-class Comparison:
-    table: pd.DataFrame  # every column of every run, sorted
-    params: list[str]  # varied overrides other than seeds (column names)
-    seeds: list[str]  # varied seed overrides (column names)
-    names: dict[str, str]  # override key -> column name
-    constant: dict[str, str]  # overrides that every run shares
-    metric: str | None = None  # primary metric: sorts the table, is plotted
-    shown: tuple[str, ...] = ()  # columns printed
 
 
 def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comparison:
     """Load every run under ``paths`` into one table, sorted best first by ``metric``."""
     runs = find_runs(paths)
-    base = _common_dir(runs)
+    base = common_dir(runs)
     records = [load_run(run_dir, base) for run_dir in runs]
     built = build_table(records)
     chosen_metric = _column(built, metric) if metric else primary_metric(built.table)
@@ -55,45 +43,6 @@ def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comp
     )
     chosen = [_column(sorted_, m) for m in metrics] if metrics else main_metrics(sorted_)
     return replace(sorted_, shown=_shown_columns(sorted_, chosen))
-
-
-def find_runs(paths) -> list[Path]:
-    """Run dirs under ``paths``: a dir holding ``run.json`` is one run, else its sub-dirs count."""
-    runs = []
-    for path in map(Path, paths):
-        if not path.is_dir():
-            raise CompareError(f"{path} is not a directory")
-        found = []
-        for root, dirs, files in os.walk(path):
-            if "run.json" in files:
-                found.append(Path(root))
-                dirs.clear()  # a run's checkpoints/ and wandb/ hold no further runs
-        if not found:
-            raise CompareError(
-                f"No runs under {path}: no run.json in it or its sub-directories. Give a run dir "
-                "(outputs/DATE/TIME), a sweep dir (multirun/DATE/TIME) or several run dirs."
-            )
-        runs += sorted(found, key=_natural)
-    return list(dict.fromkeys(runs))
-
-
-def load_run(run_dir: Path, base: Path | None = None) -> dict:
-    """One run as a record: its overrides, status, error type, metrics and total time."""
-    info = _read_json(run_dir / "run.json") or {}
-    status = info.get("status", "unknown")
-    # only a completed run's metrics are final; anything else shows as empty
-    metrics = (_read_json(run_dir / "metrics.json") or {}) if status == "completed" else {}
-    return {
-        "run": _label(run_dir, base),
-        "status": status,
-        "error": (info.get("error") or {}).get("type"),
-        "overrides": dict(_split(o) for o in _overrides(run_dir, info)),
-        "metrics": {k: v for k, v in metrics.items() if v is None or _is_number(v)},
-        "runtime_s": (info.get("timings_s") or {}).get("total"),
-        "started_at": info.get("started_at"),
-        "wandb_run_id": info.get("wandb_run_id"),
-        "run_dir": str(run_dir.resolve()),
-    }
 
 
 def varied_overrides(records: list[dict]) -> tuple[list[str], dict[str, str]]:
@@ -168,10 +117,6 @@ def primary_metric(table: pd.DataFrame) -> str | None:
     return None
 
 
-def lower_is_better(name: str) -> bool:
-    return any(word in name for word in LOWER_IS_BETTER)
-
-
 def sort_table(table: pd.DataFrame, key: str | None, ascending: bool = True) -> pd.DataFrame:
     """Rows by ``key``; runs without a value (failed, running) last either way."""
     if key is None:
@@ -195,57 +140,20 @@ def report(comparison: Comparison) -> str:
     """The table as text: counts per status, shared overrides, rows, and the seed aggregate."""
     table = comparison.table
     counts = ", ".join(f"{n} {s}" for s, n in table["status"].value_counts(sort=False).items())
-    lines = [f"{_n_runs(len(table))}: {counts}"]
+    lines = [f"{n_runs(len(table))}: {counts}"]
     if comparison.constant:
         shared = " ".join(f"{k}={v}" for k, v in comparison.constant.items())
         lines.append(f"same in all runs: {shared}")
     shown = table[comparison.shown].copy()
     for column in comparison.names.values():  # an override a run did not set: its default
         if shown[column].isna().any():
-            shown[column] = shown[column].map(_fmt)
+            shown[column] = shown[column].map(fmt)
     lines += ["", _to_text(shown)]
     if comparison.metric and comparison.seeds:
         better = "lower" if lower_is_better(comparison.metric) else "higher"
         lines += ["", f"{comparison.metric} over seeds ({better} is better):"]
         lines.append(_to_text(aggregate_seeds(comparison)))
     return "\n".join(lines)
-
-
-def write(comparison: Comparison, out_dir: Path) -> list[Path]:
-    """``compare.csv`` (every column) and ``compare.png`` in ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv, png = out_dir / "compare.csv", out_dir / "compare.png"
-    comparison.table.to_csv(csv, index=False)
-    from hydratune.compare.plot import plot
-
-    plot(comparison, png)
-    return [csv, png]
-
-
-def default_out_dir(paths) -> Path:
-    """The sweep (or run) dir when one is given; the current directory for several."""
-    return Path(paths[0]) if len(paths) == 1 else Path.cwd()
-
-
-def _n_runs(n: int) -> str:
-    return f"{n} run" if n == 1 else f"{n} runs"
-
-
-def _fmt(value) -> str:
-    if _missing(value):
-        return "(default)"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:g}"
-    return str(value)
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _as_tuple(key) -> tuple:
-    return key if isinstance(key, tuple) else (key,)
 
 
 def _to_text(frame: pd.DataFrame) -> str:
@@ -267,22 +175,6 @@ def _column(comparison: Comparison, name: str) -> str:
     return name
 
 
-def _overrides(run_dir: Path, info: dict) -> list[str]:
-    if "overrides" in info:
-        return info["overrides"]
-    path = run_dir / ".hydra" / "overrides.yaml"  # runs written before run.json had them
-    if not path.exists():
-        return []
-    import yaml
-
-    return yaml.safe_load(path.read_text()) or []
-
-
-def _split(override: str) -> tuple[str, str]:
-    key, _, value = override.partition("=")
-    return key.lstrip("+"), value.strip("'\"")
-
-
 def _maybe_numeric(column: pd.Series) -> pd.Series:
     """Numbers sort and group as numbers (1e-4 < 1e-3); anything else stays as typed."""
     numbers = pd.to_numeric(column, errors="coerce")
@@ -291,26 +183,3 @@ def _maybe_numeric(column: pd.Series) -> pd.Series:
 
 def _is_seed(key: str) -> bool:
     return key.rsplit(".", 1)[-1] == "seed"
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _label(run_dir: Path, base: Path | None) -> str:
-    if base is None or run_dir.resolve() == base:
-        return run_dir.name
-    return str(run_dir.resolve().relative_to(base))
-
-
-def _common_dir(runs: list[Path]) -> Path:
-    return Path(os.path.commonpath([r.resolve() for r in runs]))
-
-
-def _natural(path: Path) -> list:
-    """multirun job dirs in job order: 2 before 10."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]

@@ -1,4 +1,4 @@
-"""Loading by hub id without the long offline hang.
+"""Loading by hub id without the long offline hang (huggingface_hub 2.4, datasets 5.2).
 
 Unreachable, ``from_pretrained`` retries for ~45 s before failing. We probe the endpoint once
 (2 s at most) and, when it cannot be reached, load from the local cache only, failing at once
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -44,3 +45,20 @@ def explain_unreachable(name_or_path: str, err: Exception) -> HubUnreachableErro
         "model.name_or_path a directory written by save_pretrained, or download it on a "
         "machine with network into HF_HOME first."
     )
+
+
+@contextmanager
+def datasets_offline(offline: bool = True):
+    """datasets reads only its local cache inside the block. datasets 5.2 reads its module-level
+    ``config.HF_HUB_OFFLINE`` at call time and has no per-call switch, so it is set for the block
+    and put back after; remove when ``load_dataset`` takes an offline argument."""
+    if not offline:
+        yield
+        return
+    import datasets
+
+    previous, datasets.config.HF_HUB_OFFLINE = datasets.config.HF_HUB_OFFLINE, True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE = previous

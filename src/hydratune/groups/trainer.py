@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from hydratune.compat.transformers import accepting_num_items
+from hydratune.compat.trl import device_defaults
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import arguments_class, trainer_class
 
@@ -118,61 +120,3 @@ def seq2seq(
         data, model, tokenizer, train_dataset, eval_dataset, data_collator,
         compute_loss_func, compute_metrics, callbacks, args=args, cls=cls,
     )  # fmt: skip
-
-
-def device_defaults(args: dict) -> dict:
-    """Fill ``bf16`` and ``activation_checkpointing`` left null from the device: on with a CUDA
-    GPU (bf16 where it supports it), off on CPU, where SFTConfig's own defaults (both on) fail.
-
-    ``activation_checkpointing`` is transformers 5's name; SFTConfig's ``gradient_checkpointing``
-    (default true) is its deprecated alias and follows it.
-    """
-    import torch
-
-    gpu = torch.cuda.is_available()
-    filled = dict(args)
-    if filled.get("bf16") is None:
-        filled["bf16"] = gpu and torch.cuda.is_bf16_supported() and not filled.get("fp16")
-    if (
-        filled.get("activation_checkpointing") is None
-        and filled.get("gradient_checkpointing") is None
-    ):
-        filled.pop("gradient_checkpointing", None)
-        filled["activation_checkpointing"] = gpu
-    return filled
-
-
-def accepting_num_items(trainer_cls: type, accumulation_steps: int | None) -> type:
-    """A subclass whose ``compute_loss`` predates ``num_items_in_batch`` (the seed tutorial's
-    ``compute_loss(self, model, inputs, return_outputs=False)``), adapted to Trainer's call.
-
-    Trainer 5 always passes ``num_items_in_batch=``, so such a class would fail with a
-    TypeError. Its loss is a per-batch mean, so the adapter sets ``loss_is_scaled_for_ga=False``
-    and Trainer divides it by the accumulation steps: right when every micro-batch has as many
-    items, slightly off otherwise, hence the warning under gradient accumulation.
-    """
-    import inspect
-
-    params = inspect.signature(trainer_cls.compute_loss).parameters
-    if "num_items_in_batch" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return trainer_cls
-    if (accumulation_steps or 1) > 1:
-        import logging
-
-        logging.getLogger(__name__).warning(
-            "%s.compute_loss ignores num_items_in_batch: with gradient_accumulation_steps=%s its "
-            "per-batch mean losses are averaged, which weighs micro-batches of unequal size "
-            "equally. Accept num_items_in_batch=None and return sum / num_items_in_batch when "
-            "it is given for the exact loss.",
-            trainer_cls.__qualname__,
-            accumulation_steps,
-        )
-    own = trainer_cls.compute_loss
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        return own(self, model, inputs, return_outputs)
-
-    namespace = {"compute_loss": compute_loss, "__module__": trainer_cls.__module__}
-    if trainer_cls.loss_is_scaled_for_ga is None:  # the class's own say wins
-        namespace["loss_is_scaled_for_ga"] = False
-    return type(trainer_cls.__name__, (trainer_cls,), namespace)

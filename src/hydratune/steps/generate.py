@@ -1,12 +1,12 @@
-"""Generated samples: ``generations.jsonl`` (prompt, reference, generated), a W&B table, and
-``eval_gen_rougeL`` / ``eval_gen_bleu`` against the references.
+"""The one generation path: prompts, decoding, ``generations.jsonl`` and the W&B table.
 
 Teacher-forced eval loss says little about what a generative model writes. SFT runs
 (:class:`SampleGenerations`, a callback) generate for the first ``generation.num_samples`` eval
-prompts after training, and at each evaluation with ``generation.every_eval``; seq2seq runs
-write the same file from their eval predictions (``metrics=generation``). The decoding settings
-(:func:`settings`, the ``generation:`` node of conf/config.yaml) are one object other parts of
-a run can share.
+prompts after training, and at each evaluation with ``generation.every_eval``; SFT predictions
+(:func:`predict_generations`) generate for every test row; seq2seq runs write the same file
+from their eval predictions (:func:`write_reports`, ``metrics=generation``). Every prompt comes
+from :func:`prompt_and_reference`, every decoding from :func:`generate`, every file from
+:func:`write_generations`. Metrics only score (:mod:`hydratune.groups.metrics.generation`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from hydratune.config.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 FILE = "generations.jsonl"
 TABLE = "generations"  # the W&B table's key
 COLUMNS = ("prompt", "reference", "generated")
+TABLE_ROWS = 100  # eval generations shown in the W&B table (generations.jsonl has all)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,6 @@ def settings(
     seed: int = 42,
 ) -> GenerationSettings:
     """The ``generation:`` node as an object (its keys are validated like a group's)."""
-    from hydratune.config.errors import ConfigError
-
     if num_samples < 0 or max_new_tokens < 1:
         raise ConfigError(
             f"generation.num_samples={num_samples} must be >= 0 (0 = none) and "
@@ -98,18 +99,88 @@ def final_generations(trainer) -> dict:
 
 
 def sample_prompts(split, format: str, count: int) -> list[dict]:
-    """The first ``count`` rows as ``{"prompt": text or turns, "reference": text or None}``:
-    the prompt of prompt/completion rows; for chats, the turns before the last assistant turn
-    (whose text is the reference)."""
-    rows = []
-    for row in split.select(range(min(count, len(split)))):
-        if format == "prompt_completion":
-            rows.append({"prompt": row["prompt"], "reference": _text(row["completion"])})
-        else:
-            turns = row["messages"]
-            last = max(i for i, turn in enumerate(turns) if turn["role"] == "assistant")
-            rows.append({"prompt": turns[:last], "reference": turns[last]["content"]})
-    return rows
+    """The first ``count`` rows as ``{"prompt": text or turns, "reference": text or None}``."""
+    rows = split.select(range(min(count, len(split))))
+    pairs = [prompt_and_reference(row, format) for row in rows]
+    return [{"prompt": prompt, "reference": reference} for prompt, reference in pairs]
+
+
+def prompt_and_reference(row: dict, data_format: str) -> tuple:
+    """What the model continues (text, or chat turns) and the answer the row gives (if any):
+    the ``prompt`` of prompt/completion rows; for chats, the turns before the last assistant
+    turn, whose text is the reference."""
+    if data_format == "messages":
+        turns = row["messages"]
+        last = max(i for i, turn in enumerate(turns) if turn["role"] == "assistant")
+        return turns[:last], turns[last]["content"]
+    prompt, completion = row["prompt"], row.get("completion")
+    if isinstance(prompt, list):  # conversational prompt/completion
+        return prompt, completion[-1]["content"] if completion else None
+    return prompt, _text(completion) if completion is not None else None
+
+
+def render(prompt, tokenizer) -> str:
+    """Prompt text as training saw it: plain text as it is (trl adds no template to
+    prompt/completion text), chat turns through the chat template's generation prompt."""
+    if isinstance(prompt, str):
+        return prompt
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
+def generate(model, tokenizer, prompts: list, generation: GenerationSettings) -> list[str]:
+    """Continuations of ``prompts`` (left-padded into one batch), new tokens only, seeded; the
+    model's mode and the global RNG are left as they were."""
+    import torch
+
+    from hydratune.compat.transformers import padding_side
+
+    with padding_side(tokenizer, "left"):  # new tokens line up at the end
+        texts = [render(prompt, tokenizer) for prompt in prompts]
+        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    batch = batch.to(model.device)
+    was_training = model.training
+    model.eval()
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(generation.seed)  # same prompt, same sample, every time
+        out = model.generate(
+            **batch,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            **generation.generate_kwargs(),
+        )
+    model.train(was_training)
+    new = out[:, batch["input_ids"].shape[1] :]
+    return [text.strip() for text in tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+
+def predict_generations(trainer, data, path: Path, *, batch_rows=16, max_new_tokens=64) -> dict:
+    """``predictions.jsonl`` for SFT test rows: greedy, ``batch_rows`` at a time, each row
+    written as it comes (row number, prompt, generated, reference)."""
+    from tqdm.auto import tqdm
+
+    from hydratune.run.distributed import is_main_process
+
+    split = data.splits["test"]
+    if data.format == "text":
+        raise ConfigError(
+            "do_predict on text data: its rows have no prompt to answer. Give data.test_files "
+            "in messages or prompt/completion format."
+        )
+    greedy = GenerationSettings(max_new_tokens=max_new_tokens)
+    tokenizer = trainer.processing_class
+    bar = tqdm(total=len(split), desc="Generating", disable=trainer.args.disable_tqdm)
+    with open(path, "w", encoding="utf-8") if is_main_process() else _Discard() as out:
+        for start in range(0, len(split), batch_rows):
+            rows = split.select(range(start, min(start + batch_rows, len(split))))
+            pairs = [prompt_and_reference(row, data.format) for row in rows]
+            texts = generate(trainer.model, tokenizer, [p for p, _ in pairs], greedy)
+            for offset, ((prompt, reference), text) in enumerate(zip(pairs, texts, strict=True)):
+                line = {"row": start + offset + 1, "prompt": render(prompt, tokenizer),
+                        "generated": text, "reference": reference}  # fmt: skip
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            bar.update(len(rows))
+    bar.close()
+    return {}
 
 
 class SampleGenerations(TrainerCallback):
@@ -147,34 +218,14 @@ class SampleGenerations(TrainerCallback):
         return scores
 
     def generate(self, prompt) -> str:
-        import torch
-
-        tokenizer, model = self.trainer.processing_class, self.trainer.model
-        if isinstance(prompt, str):  # as trl trains prompt/completion text: no chat template
-            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"]
-        else:
-            ids = tokenizer.apply_chat_template(
-                prompt, add_generation_prompt=True, return_tensors="pt", return_dict=True
-            )["input_ids"]
-        ids = ids.to(model.device)
-        was_training = model.training
-        model.eval()
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(self.generation.seed)  # same prompt, same sample, every time
-            out = model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=tokenizer.eos_token_id,
-                **self.generation.generate_kwargs(),
-            )
-        model.train(was_training)
-        return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
+        """One prompt at a time, unpadded: the same sample at every evaluation."""
+        model, tokenizer = self.trainer.model, self.trainer.processing_class
+        return generate(model, tokenizer, [prompt], self.generation)[0]
 
 
 def reference_scores(rows: list[dict], prefix: str = "eval_gen_") -> dict:
     """ROUGE-L and BLEU of the generations against their references (none: no scores)."""
-    from hydratune.groups.metrics import generation_scores
+    from hydratune.groups.metrics.generation import generation_scores
 
     scored = [row for row in rows if row.get("reference")]
     if not scored:
@@ -194,6 +245,30 @@ def write_generations(run_dir: Path, rows: list[dict], prefix: str = "eval") -> 
     tmp.replace(path)  # never a half-written file
     log.info("%d generations written to %s", len(rows), path)
     return path
+
+
+def write_reports(compute_metrics, run_dir: Path, split: str) -> None:
+    """After a final evaluation: the metrics' own report (per-class report and confusion matrix)
+    and, for generated text, ``generations.jsonl`` and (eval) the W&B table."""
+    from hydratune.run.distributed import is_main_process
+
+    if compute_metrics is None or not is_main_process():
+        return
+    write_report = getattr(compute_metrics, "write_report", None)
+    if write_report:
+        write_report(run_dir, split)
+    from hydratune.groups.metrics.generation import GenerationMetrics
+
+    if isinstance(compute_metrics, GenerationMetrics) and compute_metrics.last is not None:
+        predictions, references, sources = compute_metrics.last
+        sources = sources or [None] * len(predictions)
+        rows = [
+            {"prompt": source, "reference": reference, "generated": prediction}
+            for source, reference, prediction in zip(sources, references, predictions, strict=True)
+        ]
+        write_generations(run_dir, rows, split)
+        if split == "eval":
+            log_table(rows[:TABLE_ROWS], {})
 
 
 def log_table(rows: list[dict], values: dict, run=None) -> None:
@@ -219,3 +294,16 @@ def _text(value) -> str:
 
 def _chat_text(turns: list[dict]) -> str:
     return "\n".join(f"{turn['role']}: {turn['content']}" for turn in turns)
+
+
+class _Discard:
+    """Where ranks other than the main one write: nowhere."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, text: str) -> None:
+        pass

@@ -3,7 +3,7 @@
 Classification writes ``predictions.csv`` (row, text, predicted label, a probability per class,
 and the true label when the file has one); multi-label writes the predicted label set
 (``a|b``); SFT writes ``predictions.jsonl`` with greedy generations
-(:mod:`hydratune.steps.generate`).
+(:func:`hydratune.steps.generate.predict_generations`).
 The test split streams through the model ``batch_rows`` rows at a time, each chunk in batches
 sorted by length, and rows are written back in file order as they come, so memory stays
 bounded by one chunk (plus, on a labelled file, the logits kept for ``test_*`` metrics: one
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hydratune.compat.transformers import sequential_eval
 from hydratune.run.distributed import is_main_process
+from hydratune.steps.generate import write_reports
 from hydratune.training.length_batches import longest_first
 
 LABEL_SEPARATOR = "|"  # between the labels of a multi-label prediction
@@ -28,10 +30,10 @@ def predict(trainer, data, tokenizer, run_dir: Path, *, batch_rows=1024, thresho
             max_new_tokens=64) -> dict:  # fmt: skip
     """Write the run's predictions file; return ``test_*`` metrics (labelled data only)."""
     if data.kind == "causal_lm":
-        from hydratune.steps.generate_rows import write_generations
+        from hydratune.steps.generate import predict_generations
 
-        return write_generations(
-            trainer, data, tokenizer, run_dir / "predictions.jsonl",
+        return predict_generations(
+            trainer, data, run_dir / "predictions.jsonl",
             batch_rows=min(batch_rows, 16), max_new_tokens=max_new_tokens,
         )  # fmt: skip
     return predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold)
@@ -69,9 +71,7 @@ def predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold) ->
     metrics = {f"test_{k}": v for k, v in scores.items()}
     if all(loss is not None for loss, _ in losses):  # Trainer's mean over rows, chunk-weighted
         metrics["test_loss"] = sum(loss * n for loss, n in losses) / len(labels)
-    write_report = getattr(trainer.compute_metrics, "write_report", None)
-    if write_report and is_main_process():
-        write_report(run_dir, "test")
+    write_reports(trainer.compute_metrics, run_dir, "test")
     return metrics
 
 
@@ -127,20 +127,17 @@ def _quiet(trainer):
     length-sorted or grouped one (under DDP Trainer's own None: accelerate shards in order and
     gathers back).
     """
-    from torch.utils.data import SequentialSampler
     from tqdm.auto import tqdm
     from transformers.trainer_callback import ProgressCallback
 
     progress = trainer.pop_callback(ProgressCallback)
     compute_metrics, trainer.compute_metrics = trainer.compute_metrics, None
-    single = trainer.args.world_size <= 1
-    trainer._get_eval_sampler = lambda dataset: SequentialSampler(dataset) if single else None
     bar = tqdm(desc="Predicting", unit="rows", disable=trainer.args.disable_tqdm)
     try:
-        yield bar
+        with sequential_eval(trainer):
+            yield bar
     finally:
         bar.close()
-        del trainer._get_eval_sampler  # the class's own again
         trainer.compute_metrics = compute_metrics
         if progress is not None:
             trainer.add_callback(progress)

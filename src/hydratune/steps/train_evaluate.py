@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hydratune.run.distributed import is_main_process
 from hydratune.run.record import write_json
+from hydratune.steps.generate import final_generations, write_reports
 from hydratune.steps.modes import Modes
 from hydratune.training.throughput import TokenCounter
 
@@ -15,7 +16,6 @@ def train_and_evaluate(trainer, datasets, life, resume_from, counter: TokenCount
     """Train (from a checkpoint when resuming) and save the model, then evaluate every split:
     each step only when its mode is on. A full disk while saving says where and what was kept."""
     from hydratune.run.checkpoints import disk_full_explained
-    from hydratune.steps.generate import final_generations
 
     run_dir, metrics = life.context.run_dir, {}
     if modes.train:
@@ -52,9 +52,7 @@ def evaluate(trainer, datasets, run_dir: Path, counter: TokenCounter) -> dict:
             counter.start_eval()
             scores = trainer.evaluate(datasets[split], metric_key_prefix=split)
             metrics.update(scores, **counter.metrics(split, scores.get(f"{split}_runtime")))
-            write_report = getattr(trainer.compute_metrics, "write_report", None)
-            if write_report and is_main_process():
-                write_report(run_dir, split)
+            write_reports(trainer.compute_metrics, run_dir, split)
     return metrics
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import datasets
 from datasets import Dataset, DatasetDict
 
-from hydratune.compat.hub import hub_reachable
+from hydratune.compat.hub import datasets_offline, hub_reachable
 from hydratune.config.errors import ConfigError, DataError
 
 SPLITS = ("train", "eval", "test")
@@ -37,10 +37,10 @@ def read_hub_splits(
     path: str, name: str | None, revision: str | None, wanted: dict[str, str | None]
 ) -> dict[str, Dataset]:
     """``wanted`` maps our split names to the dataset's (``{"eval": "validation"}``)."""
-    if not Path(path).exists() and not hub_reachable():
-        datasets.config.HF_HUB_OFFLINE = True  # use the local cache only; fail fast without it
+    offline = not Path(path).exists() and not hub_reachable()
     try:
-        loaded = load_dataset_dict(path, name, revision)
+        with datasets_offline(offline):  # the local cache only: fail fast without it
+            loaded = load_dataset_dict(path, name, revision)
     except Exception as err:  # datasets raises many types; the message is what matters
         raise DataError(
             f"Could not load dataset {path!r} (config {name!r}): {err}. Offline, only a local "

@@ -18,13 +18,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hydratune.compat.wandb import command_line, guarded, own_service, tolerate_a_dead_service
 from hydratune.config.errors import ConfigError
 from hydratune.run.redact import redact_overrides
 from hydratune.run.tracking import NoTracker
 
 log = logging.getLogger(__name__)
-
-_INHERITED_SERVICE = os.environ.get("WANDB_SERVICE")  # set before this process used W&B
 
 
 class WandbTracker:
@@ -42,58 +41,6 @@ class WandbTracker:
 
     def finish(self, exit_code: int) -> None:
         guarded(lambda: self.run.finish(exit_code=exit_code))
-
-
-class _Service:
-    """Whether W&B's service process still answers. W&B is a record of the run, not the run:
-    once it dies (killed, out of memory, a full disk) training goes on untracked, and
-    run.json and metrics.json still complete."""
-
-    dead: BaseException | None = None
-
-
-def guarded(call):
-    if _Service.dead is not None:
-        return None
-    try:
-        return call()
-    except Exception as err:  # noqa: BLE001  any failure of the tracker must not stop training
-        _Service.dead = err
-        log.warning(
-            "W&B stopped answering (%s: %s): training goes on without tracking; run.json and "
-            "metrics.json are still written. `wandb sync` the offline run later for what it "
-            "got.", type(err).__name__, err,
-        )  # fmt: skip
-        return None
-
-
-def tolerate_a_dead_service() -> None:
-    """Make the W&B callback Trainer builds for ``report_to=wandb`` survive the service dying:
-    each of its events goes through :func:`guarded`. transformers picks the callback class from
-    its ``INTEGRATION_TO_CALLBACK`` registry when the Trainer is built (after this run opened)."""
-    from transformers import TrainerCallback
-    from transformers.integrations import integration_utils as hf
-    from wandb.sdk.lib.import_hooks import unregister_all_post_import_hooks
-
-    # W&B also reports each library imported after init (telemetry), from inside the import
-    # statement, where no guard reaches: with the service gone, a lazy `import sklearn...`
-    # in evaluation raised ConnectionResetError. That telemetry is not worth a run.
-    unregister_all_post_import_hooks()
-    _Service.dead = None  # a new run, a new service connection
-    base = hf.INTEGRATION_TO_CALLBACK["wandb"]
-    if getattr(base, "tolerant", False):
-        return
-
-    def tolerant(name):
-        def event(self, *args, **kwargs):
-            return guarded(lambda: getattr(base, name)(self, *args, **kwargs))
-
-        return event
-
-    events = {n: tolerant(n) for n in dir(TrainerCallback) if n.startswith("on_")}
-    hf.INTEGRATION_TO_CALLBACK["wandb"] = type(
-        "TolerantWandbCallback", (base,), {**events, "tolerant": True}
-    )
 
 
 def none(
@@ -131,13 +78,11 @@ def wandb(
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_SILENT", "true")
     # W&B records the command line in the run's metadata: give it the redacted one.
-    argv, sys.argv = sys.argv, [sys.argv[0], *redact_overrides(sys.argv[1:])]
-    try:
+    own_service()
+    with command_line([sys.argv[0], *redact_overrides(sys.argv[1:])]):
         run = _init(wb, run_dir, project, entity, mode, name or default_name,
                     group or default_group, job_type or default_job_type, tags, notes,
                     config, resume_id)  # fmt: skip
-    finally:
-        sys.argv = argv
     return WandbTracker(run)
 
 
@@ -159,11 +104,6 @@ def _init(wb, run_dir, project, entity, mode, name, group, job_type, tags, notes
         config={"hydra": config},
         reinit="finish_previous",  # a reused worker process must never continue an old run
     )
-    if os.environ.get("WANDB_SERVICE") and os.environ["WANDB_SERVICE"] == _INHERITED_SERVICE:
-        # A parent process's wandb-core (a notebook, a test runner, a launcher) would hold our
-        # run: a killed attempt's run stays open there and blocks its own resume ("run ID is in
-        # use"). Each hydratune process starts its own service.
-        del os.environ["WANDB_SERVICE"]
     return wb.init(**kwargs)
 
 
