@@ -9,9 +9,9 @@ import pytest
 from hydra.utils import get_object
 
 from conftest import CONF, REPO, compose_config
+from hydratune.config.kinds import GROUPS
 
-GROUP_MODULES = ("model", "data", "collator", "loss", "metrics", "trainer", "peft", "logger",
-                 "callbacks")  # fmt: skip
+GROUP_MODULES = tuple(g for g in GROUPS if (CONF / g).is_dir())  # declared once, in config
 REQUIRED = {"model/hf": ["model.name_or_path=x"], "data/files": ["data.train_files=x"],
             "data/hub": ["data.path=x"], "data/sft_files": ["data.train_files=x"],
             "data/seq2seq_files": ["data.train_files=x"],

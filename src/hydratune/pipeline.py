@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from hydratune.config.build import build, build_hooks, hook_parameters
 from hydratune.config.fits import check_fits, group_nodes
 from hydratune.config.from_run import inherit
+from hydratune.config.kinds import Kind
 from hydratune.config.validate import validate
 from hydratune.groups.data.tasks import data_inputs
 from hydratune.run.lifecycle import RunContext, open_run
@@ -76,7 +77,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
             compute_loss_func=hooks.compute_loss_func, compute_metrics=hooks.compute_metrics,
             callbacks=[mark_complete(), trainer_log_callback(), *callbacks],
         )  # fmt: skip
-        counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        counter = count_tokens(trainer, with_targets=data.kind == Kind.SEQ2SEQ)
         generation = build(cfg.generation) if "generation" in cfg else None
         attach_generation(generation, data, trainer, life.context.run_dir, tracker)
         resume_from = life.attempt.checkpoint

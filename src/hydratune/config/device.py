@@ -8,9 +8,25 @@ Each of these fails late (after the model loaded, or at the first step) or, wors
 
 from __future__ import annotations
 
+import importlib.util
+
 from omegaconf import DictConfig
 
-from hydratune.groups.model.loading import FLASH_PACKAGE, has_module
+# Kernels that attend within each packed row (varlen) instead of across the whole padded batch.
+FLASH = ("flash_attention_2", "flash_attention_3")
+FLASH_PACKAGE = {  # kernel -> (module, what to pip install)
+    "flash_attention_2": ("flash_attn", "flash-attn"),
+    "flash_attention_3": ("flash_attn_interface", "flash-attn-3"),
+}
+CHOICES = ("auto", "eager", "sdpa", "flex_attention", *FLASH)
+
+
+def has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
 
 CPU_INSTEAD = "On a CPU drop it"
 

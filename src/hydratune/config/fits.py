@@ -85,7 +85,7 @@ def collator_problems(node, data) -> list[str]:
 
 def sft_model_problems(node, data) -> list[str]:
     """``model=hf`` on SFT data must be a causal LM: read from its config.json, no weights."""
-    if data.kind != "causal_lm" or option(node, "model") != "hf":
+    if data.kind != Kind.CAUSAL_LM or option(node, "model") != "hf":
         return []
     if node.get("task", "auto") not in ("auto", "causal_lm"):
         return [f"model.task={node.task} cannot train SFT data: use model.task=auto."]
@@ -135,23 +135,33 @@ def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:
     kind = Kind(getattr(data, "kind", None) or _declared_data_kind(data_node))
     if kinds is None or kind in kinds:
         return
-    columns = data.splits["train"].column_names
+    columns = getattr(data, "source_columns", None) or data.splits["train"].column_names
+    raise ConfigError(kind_mismatch(kinds, kind, columns, getattr(data, "format", None), trainer))
+
+
+def kind_mismatch(kinds, kind: Kind, columns, data_format=None, trainer=None) -> str:
+    """What to say when a trainer that trains ``kinds`` gets ``kind`` data: one message for
+    every data builder, ours (whose readers refuse as they read) or a user's."""
+    if Kind.CAUSAL_LM in kinds and kind == Kind.CLASSIFICATION:
+        return (
+            f"trainer=sft reads SFT data, and the train split has columns {columns}: "
+            "classification data (a text and a label). Train it with trainer=plain; for language "
+            "modelling on its text, give a file without the label column. (trainer=sft needs "
+            "SFT data: columns 'messages', 'prompt'/'completion' or 'text'.)"
+        )
     if Kind.CAUSAL_LM in kinds:
-        raise ConfigError(
+        return (
             "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "
             f"this data has {columns}. Use data=demo_chat or data=files."
         )
     if kind == Kind.CAUSAL_LM:
-        raise ConfigError(
-            f"This is SFT data ({data.format}, columns {columns}): train it with trainer=sft."
-        )
+        return f"This is SFT data ({data_format}, columns {columns}): train it with trainer=sft."
     if kind == Kind.SEQ2SEQ:
-        raise ConfigError(
-            "This is seq2seq data (source/target pairs): train it with trainer=seq2seq."
-        )
-    raise ConfigError(
-        f"trainer={trainer.get('cls') or trainer._target_} trains {', '.join(map(str, kinds))} "
-        f"data, and this data is {kind} (columns {columns}): {_instead('trainer', kind)}"
+        return "This is seq2seq data (source/target pairs): train it with trainer=seq2seq."
+    name = (trainer.get("cls") or trainer._target_) if trainer is not None else "this trainer"
+    return (
+        f"trainer={name} trains {', '.join(map(str, kinds))} data, and this data is {kind} "
+        f"(columns {columns}): {_instead('trainer', kind)}"
     )
 
 

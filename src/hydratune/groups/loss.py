@@ -35,7 +35,7 @@ def default(data):
     transformers' heads compute, but GA-correct. Other models (causal LMs) keep their own
     loss, which already divides by ``num_items_in_batch``.
     """
-    return {"classification": cross_entropy_loss, "multilabel": bce_loss}.get(data.kind)
+    return {Kind.CLASSIFICATION: cross_entropy_loss, Kind.MULTILABEL: bce_loss}.get(data.kind)
 
 
 @works_on(Kind.CLASSIFICATION)
@@ -59,7 +59,7 @@ def focal(
 
 def bce(data, *, pos_weight: Annotated[Sequence[float] | str | None, WEIGHTS] = None):
     """Multi-label binary cross-entropy over sigmoid outputs (``pos_weight`` per label)."""
-    if data.kind != "multilabel":
+    if data.kind != Kind.MULTILABEL:
         raise ConfigError(
             "loss=bce is for multi-label data (label column of lists); this data has one "
             "class per row: use loss=default or loss=weighted_ce."
@@ -111,7 +111,7 @@ def class_weight_tensor(
     if weights == "auto":
         counts = data.label_counts()
         total, k = sum(counts), len(counts)
-        if data.kind == "multilabel":  # pos_weight: negatives per positive, per label
+        if data.kind == Kind.MULTILABEL:  # pos_weight: negatives per positive, per label
             values = [(total_rows(data) - c) / max(c, 1) for c in counts]
         else:
             values = [total / (k * max(c, 1)) for c in counts]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import CLASSIFIERS, Kind
 from hydratune.run.record import write_json
 from hydratune.steps.first_example import (
     classification_example,
@@ -35,9 +36,9 @@ def dry_run(data, hooks, run_dir: Path, *, model, collator, trainer) -> dict:
     sample = data.head(SAMPLE_ROWS)
     collator = build(collator, tokenizer=tokenizer)
     batch_size = trainer.args.get("per_device_train_batch_size") or 8
-    if data.kind == "causal_lm":  # SFT data: SFTTrainer tokenizes and masks it itself
+    if data.kind == Kind.CAUSAL_LM:  # SFT data: SFTTrainer tokenizes and masks it itself
         summary = sft_summary(data, sample, tokenizer, trainer)
-    elif data.kind == "seq2seq":
+    elif data.kind == Kind.SEQ2SEQ:
         summary = seq2seq_summary(batch_size, data, sample, tokenizer, collator)
     else:
         summary = classification_summary(batch_size, data, sample, tokenizer, collator, hooks)
@@ -184,7 +185,7 @@ def check_against_model(model, tokenizer, data) -> None:
             "use the checkpoint's own tokenizer (model.tokenizer_name_or_path=null)."
         )
     labels = getattr(config, "num_labels", None)
-    classifies = data.kind in ("classification", "multilabel")
+    classifies = data.kind in CLASSIFIERS
     if labels is not None and classifies and labels != data.num_labels:
         raise ConfigError(f"The model has {labels} labels but the data {data.num_labels}.")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import Kind
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def attach_generation(
     """Add :class:`SampleGenerations` to an SFT trainer whose data has prompts to generate for
     (prompt/completion or chats; text data has none). Seq2seq runs generate at evaluation
     already (``predict_with_generate``)."""
-    if generation is None or not generation.num_samples or data.kind != "causal_lm":
+    if generation is None or not generation.num_samples or data.kind != Kind.CAUSAL_LM:
         return
     if data.format == "text":
         log.info("generation: text data has no prompts; no generations.jsonl is written")

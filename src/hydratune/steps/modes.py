@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datasets import DatasetDict
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import Kind
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def splits_to_tokenize(data, modes: Modes):
     """The data with only the splits this run feeds the Trainer: no train split without
     training; the test split streams through :mod:`hydratune.steps.predict` when predicting."""
     keep = {name: data.splits[name] for name in data.splits if _needed(name, modes, data)}
-    if not modes.train and data.kind == "causal_lm":  # SFTTrainer refuses to exist without
+    if not modes.train and data.kind == Kind.CAUSAL_LM:  # SFTTrainer refuses to exist without
         keep["train"] = data.splits["train"].select(range(1))  # one: it gets one row
     return replace(data, splits=DatasetDict(keep))
 
@@ -68,6 +69,6 @@ def _needed(split: str, modes: Modes, data) -> bool:
     if split == "train":
         return modes.train
     if split == "test":  # test_* metrics without predictions need labels
-        labelled = data.kind == "causal_lm" or "labels" in data.splits[split].column_names
+        labelled = data.kind == Kind.CAUSAL_LM or "labels" in data.splits[split].column_names
         return modes.eval and not modes.predict and labelled
     return True  # eval: Trainer refuses eval_strategy != "no" without an eval dataset

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hydratune.compat.transformers import sequential_eval
+from hydratune.config.kinds import Kind
 from hydratune.run.distributed import is_main_process
 from hydratune.steps.generate import write_reports
 from hydratune.training.length_batches import longest_first
@@ -29,7 +30,7 @@ LABEL_SEPARATOR = "|"  # between the labels of a multi-label prediction
 def predict(trainer, data, tokenizer, run_dir: Path, *, batch_rows=1024, threshold=0.5,
             max_new_tokens=64) -> dict:  # fmt: skip
     """Write the run's predictions file; return ``test_*`` metrics (labelled data only)."""
-    if data.kind == "causal_lm":
+    if data.kind == Kind.CAUSAL_LM:
         from hydratune.steps.generate import predict_generations
 
         return predict_generations(
@@ -86,7 +87,7 @@ def _lines(data, rows: dict, logits: np.ndarray, threshold: float, labelled: boo
     from hydratune.groups.metrics import softmax
 
     names = data.label_names
-    multi = data.kind == "multilabel"
+    multi = data.kind == Kind.MULTILABEL
     probabilities = 1 / (1 + np.exp(-logits)) if multi else softmax(logits)
     texts = list(zip(*(rows[c] for c in data.text_columns()), strict=True))
     for i, p in enumerate(probabilities):

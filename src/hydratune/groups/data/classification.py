@@ -15,6 +15,7 @@ from typing import Annotated
 from datasets import ClassLabel, Dataset, DatasetDict
 
 from hydratune.config.errors import DataError
+from hydratune.config.kinds import Kind
 from hydratune.config.ranges import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.groups.data.fingerprints import derived, tokenizer_identity
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
@@ -36,11 +37,12 @@ class ClassificationData:
     max_length: int | None = 128
     pad_to_max_length: bool = False
     num_proc: int | None = None
+    source_columns: list[str] | None = None  # the train split's columns as read (messages)
 
     @property
     def kind(self) -> str:
         """``multilabel`` (multi-hot float labels) or ``classification`` (one class id)."""
-        return "multilabel" if self.multi_label else "classification"
+        return Kind.MULTILABEL if self.multi_label else Kind.CLASSIFICATION
 
     @property
     def num_labels(self) -> int:
@@ -131,6 +133,7 @@ def classification_splits(
             if column:
                 check_texts(split, column, name)
     check_labelled(splits, label_column)  # row numbers as in the file, before any split
+    source_columns = list(splits["train"].column_names)
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label = _label_space(splits["train"], label_column, label_names)
     if "test" in splits and label_column not in splits["test"].column_names:
@@ -154,6 +157,7 @@ def classification_splits(
         max_length=max_length,
         pad_to_max_length=pad_to_max_length,
         num_proc=num_proc,
+        source_columns=source_columns,
     )
 
 

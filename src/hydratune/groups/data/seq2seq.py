@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datasets import Dataset, DatasetDict
 
 from hydratune.config.errors import ConfigError, DataError
+from hydratune.config.kinds import Kind
 from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
 
 SOURCE, TARGET = "source", "target"  # the columns every Seq2SeqData split holds
@@ -39,7 +40,7 @@ class Seq2SeqData:
 
     @property
     def kind(self) -> str:
-        return "seq2seq"
+        return Kind.SEQ2SEQ
 
     def train_texts(self) -> Iterator[str]:
         """What an offline tokenizer learns from: the prefixed sources and the targets of the

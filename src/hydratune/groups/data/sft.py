@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datasets import Dataset, DatasetDict
 
 from hydratune.config.errors import ConfigError, DataError
+from hydratune.config.kinds import Kind
 from hydratune.groups.data.formatting import apply_formatting, formatting_function
 from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
 
@@ -39,7 +40,7 @@ class SFTData:
 
     @property
     def kind(self) -> str:
-        return "causal_lm"
+        return Kind.CAUSAL_LM
 
     def loss_flags(self, loss_on: str) -> dict:
         """SFTConfig flags for ``trainer.loss_on``: ``auto`` = the completion of

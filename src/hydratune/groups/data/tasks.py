@@ -15,12 +15,13 @@ import inspect
 from datasets import Dataset
 
 from hydratune.config.errors import ConfigError, DataError
+from hydratune.config.kinds import CLASSIFIERS, Kind
 from hydratune.groups.data.classification import classification_splits
 from hydratune.groups.data.seq2seq import seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, sft_splits
 
-CLASSIFICATION = ("classification", "multilabel")
-SFT = ("causal_lm",)
+CLASSIFICATION = CLASSIFIERS
+SFT = (Kind.CAUSAL_LM,)
 _SHARED = ("eval_size", "seed", "max_train_samples", "max_eval_samples")  # every task's
 
 
@@ -40,11 +41,11 @@ def data_inputs(data_node, trainer_node) -> dict:
 
 def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, **options):
     """Raw splits -> the data object of the task the trainer trains."""
-    if "causal_lm" in kinds:
+    if Kind.CAUSAL_LM in kinds:
         if not formatting:
             refuse_labelled_text(splits["train"], options.get("label_column", "label"))
         return sft_splits(splits, formatting=formatting, **_shared(options))
-    if "seq2seq" in kinds:  # source/target columns; other columns, translation dicts and
+    if Kind.SEQ2SEQ in kinds:  # source/target columns; other columns, translation dicts and
         # prefixes: data=seq2seq_files, whose options say them
         if formatting:
             raise ConfigError(
@@ -69,13 +70,12 @@ def _shared(options: dict) -> dict:
 
 def refuse_labelled_text(train: Dataset, label_column: str) -> None:
     """A text column beside a label column is a classifier's data, not language modelling."""
+    from hydratune.config.fits import kind_mismatch
+
     columns = set(train.column_names)
     if {"text", label_column} <= columns and not {"messages", "prompt"} & columns:
-        raise DataError(
-            f"trainer=sft reads SFT data, and the train split has columns {train.column_names}: "
-            "classification data (a text and a label). Train it with trainer=plain; for language "
-            "modelling on its text, give a file without the label column."
-        )
+        message = kind_mismatch((Kind.CAUSAL_LM,), Kind.CLASSIFICATION, train.column_names)
+        raise DataError(message)
 
 
 def refuse_sft_rows(train: Dataset, text_column: str) -> None:

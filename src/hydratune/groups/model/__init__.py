@@ -125,7 +125,7 @@ def with_chat_template(tokenizer, data, chat_template: str | None = None) -> Non
     markers, so assistant-only loss works too. It is saved with the tokenizer in ``model/``."""
     if chat_template:
         tokenizer.chat_template = chat_template
-    if data.kind != "causal_lm" or tokenizer.chat_template:
+    if data.kind != Kind.CAUSAL_LM or tokenizer.chat_template:
         return
     from hydratune.groups.model.tokenizers import CHAT_TEMPLATE
 
@@ -309,7 +309,7 @@ def tiny_t5(
     """
     from transformers import T5Config, T5ForConditionalGeneration
 
-    if data.kind != "seq2seq":
+    if data.kind != Kind.SEQ2SEQ:
         raise ConfigError(
             f"model=tiny_t5 is an encoder-decoder for seq2seq data (trainer=seq2seq); this data "
             f"is {data.kind}. Use model=tiny_bert (classification) or tiny_llama (trainer=sft)."

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import Kind
 
 
 def model(data, load_weights: bool = True, *, path: str):
@@ -36,7 +37,7 @@ def _full(model_dir: Path, data):
 
     config = AutoConfig.from_pretrained(model_dir)
     auto_class, _ = model_class("auto", data)
-    if data.kind != "causal_lm":
+    if data.kind != Kind.CAUSAL_LM:
         check_labels(config.id2label, data, model_dir)
     return auto_class.from_pretrained(model_dir)
 
@@ -51,14 +52,14 @@ def _adapter(model_dir: Path, data):
     base_dir = model_dir / BASE_DIR
     if not base_dir.is_dir() and (model_dir.parent.parent / "model" / BASE_DIR).is_dir():
         base_dir = model_dir.parent.parent / "model" / BASE_DIR
-    if data.kind != "causal_lm" and base_dir.is_dir():
+    if data.kind != Kind.CAUSAL_LM and base_dir.is_dir():
         check_labels(AutoConfig.from_pretrained(base_dir).id2label, data, model_dir)
     return load_adapter(model_dir, base_dir if base_dir.is_dir() else None, is_trainable=True)
 
 
 def check_labels(id2label: dict | None, data, model_dir: Path) -> None:
     """The data's label names, in order, must be the ones the model was trained on."""
-    if data.kind == "causal_lm" or not id2label:
+    if data.kind == Kind.CAUSAL_LM or not id2label:
         return
     names = [str(id2label[k]) for k in sorted(id2label, key=int)]
     if names != list(data.label_names):

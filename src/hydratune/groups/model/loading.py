@@ -8,22 +8,7 @@ with the rest of the config (:mod:`hydratune.config.device`), before anything lo
 
 from __future__ import annotations
 
-import importlib.util
-
-# Kernels that attend within each packed row (varlen) instead of across the whole padded batch.
-FLASH = ("flash_attention_2", "flash_attention_3")
-FLASH_PACKAGE = {  # kernel -> (module, what to pip install)
-    "flash_attention_2": ("flash_attn", "flash-attn"),
-    "flash_attention_3": ("flash_attn_interface", "flash-attn-3"),
-}
-CHOICES = ("auto", "eager", "sdpa", "flex_attention", *FLASH)
-
-
-def has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
+from hydratune.config.device import CHOICES, FLASH, FLASH_PACKAGE, has_module  # noqa: F401
 
 
 def attention(choice: str | None) -> str | None:
