@@ -83,6 +83,7 @@ def diff_main(paths) -> None:
     if len(paths) != 2:
         sys.exit(f"Error: --diff takes two run dirs, got {len(paths)}: {' '.join(paths)}")
     try:
-        print(diff_text(diff_runs(*map(Path, paths))))
+        a, b = map(Path, paths)
+        print(diff_text(diff_runs(a, b), a, b))
     except HydratuneError as err:
         sys.exit(f"Error: {err}")
