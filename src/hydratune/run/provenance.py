@@ -38,13 +38,13 @@ def data_fingerprints() -> dict:
     return {path: fingerprint(Path(path)) for path in _read_files}
 
 
-def fingerprint(path: Path) -> dict:
+def fingerprint(path: Path, limit: int = HASH_LIMIT) -> dict:
     try:
         info = path.stat()
     except OSError as err:
         return {"error": f"{type(err).__name__}: {err}"}
     found = {"size": info.st_size, "mtime": round(info.st_mtime, 3)}
-    if info.st_size <= HASH_LIMIT:
+    if info.st_size <= limit:
         digest = hashlib.sha256()
         with open(path, "rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
