@@ -154,6 +154,7 @@ def verdict(found: dict, lower: bool, detect: float, confidence: float) -> str:
         size = f"{abs(diff):.3g} [{gain[0]:.3g}, {gain[1]:.3g}]{direction}"
         return f"{setting} {word} {base} on {metric} by {size}, p={p:.2g}{flip}, {seeds}{why}"
     needed = stats.seeds_to_detect(found["sd"], detect, confidence)
+    needed = needed and max(needed, MIN_SEEDS)  # never fewer than a verdict needs
     about = (f"; about {needed} seeds would detect {detect:g} at this spread" if needed
              else "")  # fmt: skip
     return (f"no detectable difference on {metric}: {diff:+.3g} [{found['low']:+.3g}, "
