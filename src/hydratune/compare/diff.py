@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hydratune.compare.table import SPEED_SUFFIXES, CompareError
+from hydratune.compare.runs import CompareError
+from hydratune.compare.table import SPEED_SUFFIXES
 
 MISSING = "(absent)"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from hydratune.compare.bands import draw_band
-from hydratune.compare.stats import mean_interval
 from hydratune.compare.runs import (
     Comparison,
     as_tuple,
@@ -21,6 +20,7 @@ from hydratune.compare.runs import (
     n_runs,
     read_json,
 )
+from hydratune.compare.stats import mean_interval
 
 LINE_STYLES = ("-", "--", ":", "-.")
 

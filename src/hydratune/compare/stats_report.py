@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hydratune.compare.table import lower_is_better
+from hydratune.compare.runs import lower_is_better
 
 
 def settings_frame(result: dict, metric: str) -> pd.DataFrame:

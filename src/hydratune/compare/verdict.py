@@ -17,14 +17,10 @@ import math
 import pandas as pd
 
 from hydratune.compare import stats
-from hydratune.compare.table import (
-    CompareError,
-    Comparison,
-    _fmt,
-    _is_number,
-    lower_is_better,
-    main_metrics,
-)
+from hydratune.compare.runs import CompareError, Comparison, lower_is_better
+from hydratune.compare.runs import fmt as _fmt
+from hydratune.compare.runs import is_number as _is_number
+from hydratune.compare.table import main_metrics
 
 MIN_SEEDS = 3  # below this an interval is mostly the t quantile (t(1) = 12.7): no verdict
 DETECT = 0.01  # the effect "about N seeds would detect" speaks of, in the metric's units

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from hydratune.compare.table import Comparison
+from hydratune.compare.runs import Comparison
 
 
 def log_comparison(comparison: Comparison, result: dict | None, out_dir: Path) -> str:
