@@ -1,5 +1,5 @@
 """The installed commands: ``hydratune`` (train, sweep), ``hydratune-compare``,
-``hydratune-merge-adapter``.
+``hydratune-rerun``, ``hydratune-merge-adapter``.
 
 ``hydratune`` is a Hydra app on the packaged configs (``pkg://hydratune.conf``), so every Hydra
 flag works: ``-m``, ``--cfg job``, ``--help``, ``--config-dir my_conf`` (your own options and
@@ -45,6 +45,13 @@ def compare() -> None:
     from hydratune.compare.cli import main as compare_main
 
     compare_main()
+
+
+def rerun() -> None:
+    """``hydratune-rerun RUN_DIR``: run it again; say what differs and if metrics reproduced."""
+    from hydratune.compare.rerun import main as rerun_main
+
+    rerun_main()
 
 
 def merge_adapter() -> None:

@@ -171,7 +171,8 @@ def test_cli_prints_the_table_and_honours_out(sweep, tmp_path):
     out = tmp_path / "report"
     done = run_compare(sweep, "--out", out, "--metrics", "eval_accuracy,eval_f1")
     assert done.returncode == 0, done.stderr
-    assert {p.name for p in out.iterdir()} == {"compare.csv", "compare.png"}
+    written = {"compare.csv", "compare.png", "compare.json", "compare.md", "compare_stats.csv"}
+    assert {p.name for p in out.iterdir()} == written
     assert not (sweep / "compare.csv").exists()
     header = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("run"))
     assert header.split() == [

@@ -1,5 +1,6 @@
-"""compare.png: the primary metric per varied parameter (seeds as mean and min-max bars), then
-the training-loss curves of every run."""
+"""compare.png: the primary metric per varied parameter (seeds as the mean and its 95% t
+interval), then the training-loss curves of every run, with each setting's mean curve and band
+when seeds vary."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hydratune.compare.bands import draw_band
 from hydratune.compare.runs import (
     Comparison,
     as_tuple,
@@ -18,6 +20,7 @@ from hydratune.compare.runs import (
     n_runs,
     read_json,
 )
+from hydratune.compare.stats import mean_interval
 
 LINE_STYLES = ("-", "--", ":", "-.")
 
@@ -95,7 +98,7 @@ def _plot_series(ax, comparison, group, param, values, offset, color) -> None:
 def _metric_title(comparison: Comparison, param: str, averaged: bool) -> str:
     metric = comparison.metric
     over = ["seeds"] * bool(comparison.seeds) + ["other params"] * averaged
-    how = f"mean and min–max over {' and '.join(over)}" if over else "one run per point"
+    how = f"mean and 95% t interval over {' and '.join(over)}" if over else "one run per point"
     how += "" if averaged else "; dots: runs"
     seeds = f"{comparison.seeds[0]}s" if comparison.seeds else "runs"
     title = f"{metric} by {param}" if param != "_all" else f"{metric} over {seeds}"
@@ -113,8 +116,10 @@ def _legend_below(ax, offset: float, ncols: int = 1) -> None:
 
 
 def _plot_point(ax, x: float, runs: pd.Series, color: str) -> None:
-    mean = runs.mean()
-    spread = [[mean - runs.min()], [runs.max() - mean]]
+    interval = mean_interval(runs)  # the bar: where the setting's true mean likely lies
+    mean = interval.mean
+    low, high = (interval.low, interval.high) if interval.low is not None else (mean, mean)
+    spread = [[mean - low], [high - mean]]
     ax.errorbar([x], [mean], yerr=spread, fmt="o", color=color, capsize=5, markersize=7, zorder=4)
     # single runs just left of the bar, so the min and max dots do not hide under its caps
     ax.scatter([x - 0.07] * len(runs), runs, s=16, color=color, alpha=0.5, zorder=3)
@@ -155,13 +160,19 @@ def _plot_curves(ax, comparison: Comparison, curves: dict) -> None:
         style = LINE_STYLES[seed_values.index(_setting(row, seeds)) % len(LINE_STYLES)]
         color = colors[_setting(row, params)] if params else None  # only seeds: one colour each
         label = None if shared_legend else (_setting_label(row[params + seeds]) or run)
-        ax.plot(steps, losses, style, color=color, linewidth=1.6, label=label)
-    if shared_legend:
+        ax.plot(steps, losses, style, color=color, linewidth=1.6 - shared_legend, label=label,
+                alpha=0.5 if shared_legend else 1.0)  # fmt: skip
+    if shared_legend:  # each setting's mean over seeds, with its 95% band, over its runs
+        for setting, color in colors.items():
+            mine = [c[1:] for c in curves.values() if _setting(c[0], params) == setting]
+            draw_band(ax, mine, color)
         _legend_entries(ax, params, colors.items(), "color")
         if len(seed_values) <= len(LINE_STYLES):
             _legend_entries(ax, seeds, zip(seed_values, LINE_STYLES, strict=False), "linestyle")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Training loss per run (log_history.json)", fontsize=10)
+    title = "Training loss: runs (thin), mean and 95% band per setting" if shared_legend else (
+        "Training loss per run (log_history.json)")  # fmt: skip
+    ax.set_title(title, fontsize=10)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
     ax.grid(alpha=0.3)

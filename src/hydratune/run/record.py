@@ -12,12 +12,12 @@ import math
 import os
 import platform
 import socket
-import subprocess
 import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from hydratune.run import provenance
 from hydratune.run.redact import redact_overrides
 
 PACKAGES = (
@@ -71,15 +71,18 @@ class RunRecord:
         self.enabled = enabled  # only one process of a multi-process run writes it
         self.path = Path(run_dir) / "run.json"
         self._t0 = time.monotonic()
+        provenance.forget_data_files()  # this run's reads only (sweep jobs share a process)
         self.data = {
             "status": "running",
             "run_dir": str(Path(run_dir).resolve()),
             "overrides": redact_overrides(list(overrides)),
             "started_at": _now(),
-            "git": git_state(project_dir),
+            "git": provenance.code_state(run_dir, project_dir) if enabled else {},
             "packages": package_versions(),
             "python": platform.python_version(),
             "host": socket.gethostname(),
+            "hardware": provenance.hardware(),
+            "command": provenance.command_line(),
             "world_size": int(os.environ.get("WORLD_SIZE", "1")),
             "attempt": 1,
             "timings_s": {},
@@ -101,6 +104,8 @@ class RunRecord:
         self.data["status"] = status
         self.data["finished_at"] = _now()
         self.data["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
+        self.data["hardware"] = provenance.hardware()  # now with the GPUs torch saw
+        self.data["data_files"] = provenance.data_fingerprints()
         if error is not None:
             self.data["error"] = {"type": type(error).__name__, "message": str(error)}
         self.save()
@@ -108,23 +113,6 @@ class RunRecord:
     def save(self) -> None:
         if self.enabled:
             write_json(self.path, self.data)
-
-
-def git_state(directory: Path) -> dict:
-    """Commit and dirty flag of the checkout the run was started from (null outside git)."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=directory, capture_output=True, text=True, timeout=10
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
 def package_versions() -> dict:

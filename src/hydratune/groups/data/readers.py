@@ -14,6 +14,7 @@ from datasets import Dataset, DatasetDict
 
 from hydratune.compat.hub import datasets_offline, hub_reachable
 from hydratune.config.errors import ConfigError, DataError
+from hydratune.run.provenance import note_data_files
 
 SPLITS = ("train", "eval", "test")
 _READERS = {
@@ -78,6 +79,7 @@ def read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Da
             f"use one of {sorted(_READERS)} per split."
         )
     builder, options = _READERS[suffixes.pop()]
+    note_data_files(paths)  # run.json fingerprints what the run read
     try:
         return datasets.load_dataset(
             builder, data_files={split: paths}, split=split, **{**options, **read_options}

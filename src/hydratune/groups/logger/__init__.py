@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hydratune.compat.wandb import command_line, guarded, own_service, tolerate_a_dead_service
 from hydratune.config.errors import ConfigError
+from hydratune.groups.logger.tags import override_tags
 from hydratune.run.redact import redact_overrides
 from hydratune.run.tracking import NoTracker
 
@@ -81,8 +82,8 @@ def wandb(
     own_service()
     with command_line([sys.argv[0], *redact_overrides(sys.argv[1:])]):
         run = _init(wb, run_dir, project, entity, mode, name or default_name,
-                    group or default_group, job_type or default_job_type, tags, notes,
-                    config, resume_id)  # fmt: skip
+                    group or default_group, job_type or default_job_type,
+                    [*tags, *override_tags()], notes, config, resume_id)  # fmt: skip
     return WandbTracker(run)
 
 
