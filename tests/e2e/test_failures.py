@@ -55,6 +55,18 @@ def parquet(rows: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
+def parquet_twice(name: str) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [pa.array(["a", "b"]), pa.array(["x", "y"]), pa.array(["c", "d"])]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns, names=[name, "label", name]), buffer)
+    return buffer.getvalue()
+
+
 GOOD_ROWS = [{"text": f"{t} film", "label": y} for t, y in (("good", "pos"), ("bad", "neg"))]
 SFT_FILES = ["trainer=sft", "data=files", "data.eval_size=1"]
 SEQ2SEQ = ["trainer=seq2seq", "trainer.args.max_steps=1"]
@@ -290,6 +302,14 @@ CASES = {
     "duplicate column names in a tsv": (
         lambda f: data_files(f("dup.tsv", "label\ttext\ttext\npos\ta\tb\nneg\tc\td\n")),
         "dup.tsv line 1 names a column more than once: 'text' (columns 2, 3)",
+    ),
+    "duplicate keys in a jsonl row": (
+        lambda f: data_files(f("k.jsonl", JSONL_OK + '{"text": "a", "label": "x", "text": "b"}\n')),
+        "k.jsonl line 4 names the key 'text' twice",
+    ),
+    "duplicate column names in parquet": (
+        lambda f: data_files(f("dup.parquet", parquet_twice("text"))),
+        "dup.parquet schema names a column more than once: 'text' (columns 1, 3)",
     ),
     "blank text in jsonl": (
         lambda f: data_files(f("b.jsonl", JSONL_OK + jsonl({"text": "   ", "label": "pos"}))),

@@ -102,3 +102,9 @@ def test_the_field_option_reads_the_rows_of_a_json_object(tmp_path):
 def test_distinct_labels_that_only_look_alike_pass(tmp_path):
     data = files(train_files=labelled(tmp_path, ["pos", "neg", "neutral", "pos"]), eval_size=1)
     assert data.label_names == ["neg", "neutral", "pos"]
+
+
+def test_look_alike_labels_listed_in_label_names_are_kept_apart(tmp_path):
+    train = labelled(tmp_path, ["Apple", "apple", "Apple", "apple"])  # a company, a fruit
+    data = files(train_files=train, eval_size=1, label_names=["Apple", "apple"])
+    assert data.num_labels == 2

@@ -148,7 +148,8 @@ def classification_splits(
             values = split[label_column][:]
             refuse_mixed_types(values, label_column, name)
             spellings |= string_labels(values)
-    refuse_collisions(sorted(spellings), label_column)  # across splits: eval may hold the other
+    if not label_names:  # names listed by the user are theirs to mean as distinct
+        refuse_collisions(sorted(spellings), label_column)  # across splits, before any split
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     names, multi_label, index = _label_space(splits["train"], label_column, label_names)
     if "test" in splits and label_column not in splits["test"].column_names:

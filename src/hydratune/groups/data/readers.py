@@ -16,8 +16,9 @@ from datasets import Dataset, DatasetDict
 from hydratune.compat.hub import datasets_offline, hub_reachable
 from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.file_checks import (
+    first_duplicate_key,
     first_ragged_line,
-    refuse_duplicate_header,
+    refuse_duplicate_columns,
     refuse_json_object,
 )
 
@@ -85,22 +86,24 @@ def read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Da
         )
     builder, options = _READERS[suffixes.pop()]
     options = {**options, **read_options}
-    if builder == "csv":
-        refuse_duplicate_header(split, paths, options)
+    refuse_duplicate_columns(split, paths, builder, options)
     try:
         read = datasets.load_dataset(builder, data_files={split: paths}, split=split, **options)
     except Exception as err:
         if "corresponds to no data" in str(err):  # datasets' words for a split with no rows
             message = f"The {split} split is empty ({paths}): give it at least one row."
             raise DataError(message) from None
-        undecodable = _first_undecodable_line(paths)
+        undecodable = _first_undecodable_line(paths) if builder != "parquet" else None
         if undecodable:
             path, line = undecodable
             raise DataError(
                 f"data.{split}_files: {path} line {line} is not valid UTF-8. Re-save the file "
                 "as UTF-8, or for csv/tsv pass its encoding: +data.read_options.encoding=latin-1"
             ) from err
-        malformed = {"json": _first_bad_json, "csv": lambda p: first_ragged_line(p, options)}
+        malformed = {
+            "json": lambda p: _first_bad_json(p) or first_duplicate_key(p),
+            "csv": lambda p: first_ragged_line(p, options),
+        }
         malformed = malformed[builder](paths) if builder in malformed else None
         if malformed:
             raise DataError(f"data.{split}_files: {malformed}") from err
