@@ -22,6 +22,7 @@ from hydratune.config.from_run import inherit
 from hydratune.config.kinds import Kind
 from hydratune.config.validate import validate
 from hydratune.groups.data.tasks import data_inputs
+from hydratune.groups.loss import with_label_smoothing
 from hydratune.run.lifecycle import RunContext, open_run
 from hydratune.run.logs import trainer_log_callback
 from hydratune.steps.generate import attach_generation
@@ -53,6 +54,8 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
         modes = run_modes(args, data)
         args.update(as_args(modes))
         hooks = build_hooks(cfg.loss, cfg.metrics, data)
+        hooks = hooks._replace(compute_loss_func=with_label_smoothing(
+            hooks.compute_loss_func, args.get("label_smoothing_factor"), data))  # fmt: skip
         life.note(mode=modes.name, from_run=cfg.get("from_run"),
                   loss=hook_parameters(hooks.compute_loss_func))  # fmt: skip
         if cfg.get("dry_run"):

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from conftest import FAST, compose_config
+from conftest import FAST, MINILM, compose_config
 from hydratune.compat.hub import hub_reachable
 from hydratune.config.errors import HydratuneError
 from hydratune.pipeline import run
@@ -39,6 +39,42 @@ SFT_OK = '{"text": "Q: Sky?\\nA: Blue."}\n{"text": "Q: Grass?\\nA: Green."}\n'
 def data_files(train: str, eval_: str | None = None) -> list[str]:
     extra = [f"data.eval_files={eval_}"] if eval_ else ["data.eval_size=1"]
     return ["data=files", f"data.train_files={train}", *extra]
+
+
+def jsonl(*rows: dict) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def parquet(rows: list[dict]) -> bytes:
+    import io
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame(rows).to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def parquet_twice(name: str) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [pa.array(["a", "b"]), pa.array(["x", "y"]), pa.array(["c", "d"])]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns, names=[name, "label", name]), buffer)
+    return buffer.getvalue()
+
+
+GOOD_ROWS = [{"text": f"{t} film", "label": y} for t, y in (("good", "pos"), ("bad", "neg"))]
+SFT_FILES = ["trainer=sft", "data=files", "data.eval_size=1"]
+SEQ2SEQ = ["trainer=seq2seq", "trainer.args.max_steps=1"]
+PAIRS = jsonl({"source": "a b", "target": "b a"}, {"source": "c d", "target": "  "})
+
+
+def sft(f, name: str, text: str) -> list[str]:
+    return [*SFT_FILES, "data.train_files=" + f(name, text)]
 
 
 CASES = {
@@ -258,7 +294,278 @@ CASES = {
         lambda f: ["data.num_proc=0"],
         "data.num_proc=0 must be at least 1",
     ),
+    # issue 22 (data): what the readers hid, for every format and task
+    "duplicate column names in a csv": (
+        lambda f: data_files(f("dup.csv", "text,label,text\na,pos,b\nc,neg,d\ne,pos,f\n")),
+        "dup.csv line 1 names a column more than once: 'text' (columns 1, 3)",
+    ),
+    "duplicate column names in a tsv": (
+        lambda f: data_files(f("dup.tsv", "label\ttext\ttext\npos\ta\tb\nneg\tc\td\n")),
+        "dup.tsv line 1 names a column more than once: 'text' (columns 2, 3)",
+    ),
+    "duplicate keys in a jsonl row": (
+        lambda f: data_files(f("k.jsonl", JSONL_OK + '{"text": "a", "label": "x", "text": "b"}\n')),
+        "k.jsonl line 4 names the key 'text' twice",
+    ),
+    "duplicate column names in parquet": (
+        lambda f: data_files(f("dup.parquet", parquet_twice("text"))),
+        "dup.parquet schema names a column more than once: 'text' (columns 1, 3)",
+    ),
+    "blank text in jsonl": (
+        lambda f: data_files(f("b.jsonl", JSONL_OK + jsonl({"text": "   ", "label": "pos"}))),
+        "Text column 'text' is blank at row 4 of the train split",
+    ),
+    "empty text in a json array": (
+        lambda f: data_files(f("b.json", json.dumps([*GOOD_ROWS, {"text": "", "label": "pos"}]))),
+        "Text column 'text' is empty ('') at row 3 of the train split",
+    ),
+    "blank text in parquet": (
+        lambda f: data_files(f("b.parquet", parquet([*GOOD_ROWS, {"text": " ", "label": "x"}]))),
+        "Text column 'text' is blank at row 3 of the train split",
+    ),
+    "blank text in a csv": (
+        lambda f: data_files(f("b.csv", GOOD_CSV + '"   ",positive\n')),
+        "Text column 'text' is blank at row 4 of the train split",
+    ),
+    "blank text in a tsv": (
+        lambda f: data_files(f("b.tsv", "text\tlabel\ngood\tpos\n  \tneg\nbad\tneg\n")),
+        "Text column 'text' is blank at row 2 of the train split",
+    ),
+    "blank text in the eval file": (
+        lambda f: data_files(
+            f("t.csv", GOOD_CSV), f("e.jsonl", jsonl({"text": "\t", "label": "x"}))
+        ),
+        "Text column 'text' is blank at row 1 of the eval split",
+    ),
+    "blank SFT text": (
+        lambda f: sft(f, "s.jsonl", SFT_OK + jsonl({"text": "  "})),
+        "Row 3 of the train split (1 = its first data row): column 'text' is blank",
+    ),
+    "blank SFT completion": (
+        lambda f: sft(
+            f,
+            "pc.jsonl",
+            jsonl({"prompt": "Q?", "completion": "A"}, {"prompt": "Q2?", "completion": ""}),
+        ),  # fmt: skip
+        "Row 2 of the train split (1 = its first data row): column 'completion' is blank",
+    ),
+    "blank assistant turn": (
+        lambda f: sft(
+            f,
+            "m.jsonl",
+            jsonl(
+                {
+                    "messages": [
+                        {"role": "user", "content": "hi"},
+                        {"role": "assistant", "content": "yo"},
+                    ]
+                },
+                {
+                    "messages": [
+                        {"role": "user", "content": "hi"},
+                        {"role": "assistant", "content": " "},
+                    ]
+                },
+            ),
+        ),  # fmt: skip
+        "Row 2 of the train split (1 = its first data row): column 'messages' has a blank "
+        "assistant turn",
+    ),
+    "blank seq2seq target": (
+        lambda f: [*SEQ2SEQ, "data.train_files=" + f("p.jsonl", PAIRS), "data.eval_size=1"],
+        "Row 2 of the train split (1 = its first data row): 'target' is empty",
+    ),
+    "labels that differ by case and spaces": (
+        lambda f: data_files(f("c.csv", 'text,label\na,Positive\nb,"positive "\nc,negative\n')),
+        "spells one label in several ways that differ only by case or surrounding spaces: "
+        "'Positive' vs 'positive '",
+    ),
+    "multi-label names that differ by case": (
+        lambda f: data_files(
+            f(
+                "m.jsonl",
+                jsonl(
+                    {"text": "a", "label": ["Sports", "news"]}, {"text": "b", "label": ["sports"]}
+                ),
+            )
+        ),  # fmt: skip
+        "'Sports' vs 'sports'",
+    ),
+    "label column of mixed types": (
+        lambda f: data_files(
+            f(
+                "x.jsonl",
+                jsonl(
+                    *({"text": f"t{i}", "label": i % 2} for i in range(9)),
+                    {"text": "odd", "label": "one"},
+                ),
+            )
+        ),  # fmt: skip
+        "Label column 'label' mixes int, str values: row 10 of the train split (1 = its first "
+        "data row) holds 'one' (str) where 9 rows hold int",
+    ),
+    "eval labels of mixed types": (
+        lambda f: data_files(
+            f("t.jsonl", jsonl({"text": "a", "label": 1}, {"text": "b", "label": 2})),
+            f(
+                "e.jsonl",
+                jsonl(
+                    {"text": "c", "label": 1},
+                    {"text": "d", "label": 1},
+                    {"text": "e", "label": "two"},
+                ),
+            ),
+        ),  # fmt: skip
+        "row 3 of the eval split (1 = its first data row) holds 'two' (str) where 2 rows hold int",
+    ),
+    "eval id that train lacks after remapping": (
+        lambda f: data_files(
+            f("t.jsonl", jsonl({"text": "a", "label": 1}, {"text": "b", "label": 4})),
+            f("e.jsonl", jsonl({"text": "c", "label": 3})),
+        ),  # fmt: skip
+        "The eval split has labels ['3'] outside the train split's ['1', '4']",
+    ),
+    "ragged csv line": (
+        lambda f: data_files(f("r.csv", GOOD_CSV + "odd, film,positive\n")),
+        "r.csv line 5 has 3 fields where the header has 2: quote cells that contain the "
+        "delimiter (',')",
+    ),
+    "ragged tsv line": (
+        lambda f: data_files(f("r.tsv", "text\tlabel\na\tpos\nb\tneg\textra\n")),
+        "r.tsv line 3 has 3 fields where the header has 2",
+    ),
+    "json file holding an object": (
+        lambda f: data_files(f("o.json", json.dumps({"version": "1", "data": GOOD_ROWS}))),
+        "o.json holds one JSON object (keys ['version', 'data']), not a list of rows; its rows "
+        "are under 'data'. Read them with +data.read_options.field=data",
+    ),
+    **{  # 0 meant "every row" / "no limit" here: refused like the classifier's
+        f"seq2seq {key}=0": (
+            lambda f, key=key: [*SEQ2SEQ, f"data.{key}=0"],
+            f"data.{key}=0 must be at least 1 ({meaning})",
+        )
+        for key, meaning in (
+            ("max_train_samples", "null = every row"),
+            ("max_eval_samples", "null = every row"),
+            ("max_source_length", "tokens; null = the tokenizer's limit"),
+            ("max_target_length", "tokens; null = the tokenizer's limit"),
+        )
+    },
+    "SFT max_length=0": (
+        lambda f: ["trainer=sft", "trainer.args.max_length=0"],
+        "trainer.args.max_length=0 must be at least 1",
+    ),
+    "seq2seq zero beams": (
+        lambda f: [*SEQ2SEQ, "+trainer.args.generation_num_beams=0"],
+        "trainer.args.generation_num_beams=0 must be at least 1",
+    ),
+    "one training row and no eval file": (
+        lambda f: ["data=files", "data.train_files=" + f("one.csv", "text,label\ngood,pos\n")],
+        "The train split has 1 row and no eval file, so data.eval_size=0.1 holds out 1, leaving "
+        "nothing to train on: give an eval file (data.eval_files=...)",
+    ),
+    "eval_size count as large as the data": (
+        lambda f: [*data_files(f("g.csv", GOOD_CSV)), "data.eval_size=3"],
+        "The train split has 3 rows and no eval file, so data.eval_size=3 holds out 3",
+    ),
+    # issue 22 (config): accepted values that failed after the model loaded, or did nothing
+    "negative seed": (lambda f: ["seed=-1"], "seed=-1 must be between 0 and 2**32 - 1"),
+    "zero prediction chunk": (
+        lambda f: ["predict.batch_rows=0"],
+        "predict.batch_rows=0 must be at least 1",
+    ),
+    "zero prediction tokens": (
+        lambda f: ["predict.max_new_tokens=0"],
+        "predict.max_new_tokens=0 must be at least 1",
+    ),
+    "LoRA on no modules": (
+        lambda f: ["peft=lora", "peft.target_modules=[]"],
+        "peft.target_modules=[] must not be empty",
+    ),
+    "optimizer typo": (
+        lambda f: ["trainer.args.optim=adamw_torch_fusd"],
+        "trainer.args.optim='adamw_torch_fusd' is not a choice of TrainingArguments.optim. "
+        "Did you mean ['adamw_torch_fused'",
+    ),
+    "eval_strategy typo": (
+        lambda f: ["trainer.args.eval_strategy=epochs"],
+        "trainer.args.eval_strategy='epochs' is not a choice of TrainingArguments.eval_strategy. "
+        "Did you mean ['epoch', 'steps']? Its choices are ['no', 'steps', 'epoch'].",
+    ),
+    "scheduler typo": (
+        lambda f: ["trainer.args.lr_scheduler_type=cosin"],
+        "trainer.args.lr_scheduler_type='cosin' is not a choice",
+    ),
+    "save_strategy typo": (
+        lambda f: ["trainer.args.save_strategy=epochz"],
+        "trainer.args.save_strategy='epochz' is not a choice of TrainingArguments.save_strategy",
+    ),
+    "log level typo": (
+        lambda f: ["+trainer.args.log_level=verbose"],
+        "trainer.args.log_level='verbose' is not a choice of TrainingArguments.log_level",
+    ),
+    "SFT loss_type typo": (
+        lambda f: ["trainer=sft", "+trainer.args.loss_type=nl"],
+        "trainer.args.loss_type='nl' is not a choice of SFTConfig.loss_type. Did you mean ['nll']",
+    ),
+    "metric_for_best_model the run never produces": (
+        lambda f: ["+trainer.args.metric_for_best_model=eval_f2"],
+        "trainer.args.metric_for_best_model=eval_f2 is not a metric this run produces. Did you "
+        "mean ['eval_f1'",
+    ),
+    "early stopping on a metric the run never produces": (
+        lambda f: ["callbacks=early_stopping", "callbacks.metric=eval_acc"],
+        "callbacks.metric=eval_acc is not a metric this run produces",
+    ),
+    "seq2seq selecting on accuracy": (
+        lambda f: [*SEQ2SEQ, "+trainer.args.metric_for_best_model=accuracy"],
+        "trainer.args.metric_for_best_model=accuracy is not a metric this run produces",
+    ),
+    "label smoothing on multi-label data": (
+        lambda f: [
+            *data_files(
+                f(
+                    "ml.jsonl",
+                    jsonl(
+                        {"text": "a", "label": ["x", "y"]},
+                        {"text": "b", "label": ["y"]},
+                        {"text": "c", "label": ["x"]},
+                    ),
+                )
+            ),
+            "loss=bce",
+            "metrics=multilabel",
+            "+trainer.args.label_smoothing_factor=0.1",
+        ],
+        "trainer.args.label_smoothing_factor=0.1 has no multi-label form",
+    ),  # fmt: skip
+    "label smoothing a custom loss would ignore": (
+        lambda f: [
+            "loss._target_=hydratune.groups.loss.bce_loss",
+            "+trainer.args.label_smoothing_factor=0.1",
+        ],  # fmt: skip
+        "trainer.args.label_smoothing_factor=0.1 would have no effect: the loss hook bce_loss "
+        "replaces the model's loss",
+    ),
+    "max_length above the position table": (
+        lambda f: ["model.max_position_embeddings=64", "data.max_length=128"],
+        "data.max_length=128 is above the model's position limit "
+        "(model.max_position_embeddings=64)",
+    ),
+    "SFT max_length above the position table": (
+        lambda f: ["trainer=sft", "trainer.args.max_length=1024"],
+        "trainer.args.max_length=1024 is above the model's position limit "
+        "(model.max_position_embeddings=512)",
+    ),
+    "max_length above a checkpoint's position table": (
+        lambda f: ["model=hf", f"model.name_or_path={MINILM}", "data.max_length=1024"],
+        "data.max_length=1024 is above the model's position limit (config.json of",
+    ),
 }
+
+
+# Checked on the built model (its layer names), which a tiny model builds from a config.
+NEEDS_THE_MODEL = {"LoRA target modules that match nothing"}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -269,6 +576,8 @@ def test_bad_input_fails_fast_and_clearly(case, files, tmp_path, monkeypatch):
     hub_reachable.cache_clear()
     overrides, message = CASES[case]
     run_dir = tmp_path / "run"
+    other = other_run(tmp_path)  # a finished run beside it: a refusal must not touch it
+    before = snapshot(other)
     started = time.monotonic()
     with pytest.raises(HydratuneError) as caught:
         run(compose_config(*FAST, *overrides(files)), run_dir=run_dir)
@@ -280,11 +589,28 @@ def test_bad_input_fails_fast_and_clearly(case, files, tmp_path, monkeypatch):
     assert record["status"] == "failed"
     assert message in record["error"]["message"]
     assert "train" not in record["timings_s"]  # nothing trained
-    assert not (run_dir / "checkpoints").exists()
+    if case not in NEEDS_THE_MODEL:  # nor loaded: failed before any weights
+        assert "load_model" not in record["timings_s"]
+    assert not (run_dir / "checkpoints").exists() and not (run_dir / "model").exists()
+    assert snapshot(other) == before
     table = os.environ.get("HYDRATUNE_FAILURE_TABLE")  # the note's table: case, time, message
     if table:
         with open(table, "a") as rows:
             rows.write(json.dumps([case, round(elapsed, 2), str(caught.value)]) + "\n")
+
+
+def other_run(tmp_path):
+    """A finished run's files, as a sweep sibling or an earlier run would leave them."""
+    other = tmp_path / "other"
+    (other / ".hydra").mkdir(parents=True)
+    (other / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    (other / "run.json").write_text('{"status": "completed"}')
+    (other / "metrics.json").write_text('{"eval_accuracy": 0.8}')
+    return other
+
+
+def snapshot(root) -> dict:
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_dry_run_checks_everything_and_trains_nothing(tmp_path):
@@ -348,3 +674,25 @@ def test_dry_run_reads_no_pretrained_weights(tmp_path):
         run_dir=tmp_path / "dry",
     )
     assert summary["rows"]["train"] == 2400
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.max_length=1"], "data.max_length=1 leaves no room for text: this tokenizer adds 2"),
+        (["data.max_length=2", "dry_run=true"], "data.max_length=2 leaves no room for text"),
+        (
+            ["trainer=seq2seq", "data.max_target_length=1"],
+            "data.max_target_length=1 leaves no room for text: this tokenizer adds 1",
+        ),
+    ],
+)
+def test_a_token_limit_shorter_than_the_special_tokens_is_refused(overrides, message, tmp_path):
+    """Shorter than its special tokens, a tokenizer does not truncate at all (BERT keeps every
+    row whole at max_length=1 while the dry run counted them all truncated). The tokenizer is
+    the model builder's, so this fails once it exists, before anything trains."""
+    run_dir = tmp_path / "run"
+    with pytest.raises(HydratuneError, match=message):
+        run(compose_config(*FAST, *overrides), run_dir=run_dir)
+    record = json.loads((run_dir / "run.json").read_text())
+    assert "train" not in record["timings_s"] and not (run_dir / "checkpoints").exists()

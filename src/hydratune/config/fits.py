@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import CLASSIFIERS, FOR_KIND, GROUPS, Kind, declared_kinds
 from hydratune.config.kinds import node_data_kinds as trainer_kinds
+from hydratune.config.model_limits import length_problems
 from hydratune.config.validate import locate, raise_all
 
 JUDGED = ("collator", "metrics", "loss", "model")  # groups whose builders declare kinds
@@ -35,6 +36,7 @@ def check_fits(nodes: dict, data) -> None:
     for group in ("metrics", "loss", "model"):
         problems += option_problems(group, nodes.get(group), data)
     problems += sft_model_problems(nodes.get("model"), data)
+    problems += length_problems(nodes.get("model"), nodes["trainer"], data)
     raise_all(problems)
 
 
@@ -112,6 +114,15 @@ def sft_model_problems(node, data) -> list[str]:
 
 
 def _checkpoint_architectures(node) -> tuple[list[str], str | None]:
+    config = checkpoint_config(node)
+    if config is None:
+        return [], None
+    return list(config.architectures or []), config.model_type
+
+
+def checkpoint_config(node):
+    """A ``model=hf`` checkpoint's config (config.json only, no weights); None when it cannot
+    be read here (model loading then says why)."""
     from transformers import AutoConfig
 
     from hydratune.compat.hub import local_only
@@ -123,8 +134,8 @@ def _checkpoint_architectures(node) -> tuple[list[str], str | None]:
             trust_remote_code=bool(node.get("trust_remote_code")),
         )  # fmt: skip
     except Exception:  # noqa: BLE001  missing or unreachable: model loading reports it clearly
-        return [], None
-    return list(config.architectures or []), config.model_type
+        return None
+    return config
 
 
 def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:

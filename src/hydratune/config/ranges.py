@@ -75,6 +75,18 @@ class FractionOrCount:
         return "must be a fraction in (0, 1) or a whole number of rows: set it to e.g. 0.1 or 100"
 
 
+@dataclass(frozen=True)
+class NonEmpty:
+    """A list (or string) that must hold something: ``[]`` would silently mean "nothing"."""
+
+    what: str = ""
+
+    def problem(self, value) -> str | None:
+        if isinstance(value, (list, tuple, str)) and not value:
+            return f"must not be empty{f' ({self.what})' if self.what else ''}"
+        return None
+
+
 POSITIVE = Range(gt=0)
 NON_NEGATIVE = Range(ge=0)
 AT_LEAST_ONE = Range(ge=1)

@@ -21,9 +21,11 @@ from collections.abc import Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
+from hydratune.config.arg_choices import choice_problems
 from hydratune.config.device import device_problems
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import GROUPS
+from hydratune.config.metric_keys import metric_name_problems
 from hydratune.config.ranges import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
 from hydratune.config.renamed import renamed_message
 
@@ -34,6 +36,9 @@ ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out
     "max_grad_norm": NON_NEGATIVE, "logging_steps": POSITIVE, "save_steps": POSITIVE,
     "eval_steps": POSITIVE, "save_total_limit": AT_LEAST_ONE,
     "dataloader_num_workers": NON_NEGATIVE, "label_smoothing_factor": Range(ge=0, lt=1),
+    # token limits: 0 would cut every row to nothing (null = no limit where the field allows it)
+    "max_length": AT_LEAST_ONE, "generation_max_length": AT_LEAST_ONE,
+    "generation_num_beams": AT_LEAST_ONE,
 }  # fmt: skip
 _UnionType = type(int | None)
 
@@ -45,6 +50,7 @@ def validate(cfg: DictConfig) -> DictConfig:
         if group in cfg and cfg[group] is not None:
             problems += node_problems(cfg[group], group)
     problems += trainer_args_problems(cfg.trainer)
+    problems += metric_name_problems(cfg) + predict_problems(cfg.get("predict"))
     problems += device_problems(cfg)  # GPU-only settings on this machine
     raise_all(problems)
     return cfg
@@ -62,7 +68,18 @@ def raise_all(problems: list[str]) -> None:
 def seed_problems(seed) -> list[str]:
     if not isinstance(seed, int) or isinstance(seed, bool):
         return [f"seed={seed!r} must be an integer, e.g. seed=42."]
+    if not 0 <= seed < 2**32:  # numpy's seeds; set_seed(-1) fails after the data loads
+        return [f"seed={seed} must be between 0 and 2**32 - 1, e.g. seed=42."]
     return []
+
+
+def predict_problems(predict) -> list[str]:
+    """``predict.*`` has no builder to read ranges from: sizes that would produce nothing."""
+    return [
+        f"predict.{key}={value} must be at least 1: set it to 1 or more."
+        for key, value in (predict or {}).items()
+        if key in ("batch_rows", "max_new_tokens") and isinstance(value, int) and value < 1
+    ]
 
 
 def yaml_parameters(builder) -> dict[str, inspect.Parameter] | None:
@@ -191,6 +208,7 @@ def trainer_args_problems(trainer: DictConfig) -> list[str]:
                 problems.append(
                     f"trainer.args.{key}={value!r} must be {names}, not {type(value).__name__}."
                 )
+        problems += choice_problems(args, args_class)
     for key, bounds in ARG_RANGES.items():
         value = args.get(key)
         problem = bounds.problem(value) if isinstance(value, numbers.Number) else None

@@ -13,6 +13,7 @@ hook (a function with the hook's signature) works directly by ``_target_``.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Sequence
 from typing import Annotated
@@ -68,19 +69,29 @@ def bce(data, *, pos_weight: Annotated[Sequence[float] | str | None, WEIGHTS] = 
     return functools.partial(bce_loss, pos_weight=weights)
 
 
-def cross_entropy_loss(outputs, labels, num_items_in_batch=None, class_weights=None):
+def cross_entropy_loss(
+    outputs, labels, num_items_in_batch=None, class_weights=None, label_smoothing=0.0
+):
     """``sum_i w[y_i] * CE_i / N``: PyTorch's weighted mean divides by ``sum_i w[y_i]``
-    instead, a denominator that cannot be split across accumulation steps."""
+    instead, a denominator that cannot be split across accumulation steps. ``label_smoothing``
+    is Trainer's ``label_smoothing_factor`` (its LabelSmoother's formula)."""
     logits = logits_of(outputs)
     weight = class_weights.to(logits) if class_weights is not None else None
-    total = F.cross_entropy(logits.float(), labels, weight=weight, reduction="sum")
+    total = F.cross_entropy(
+        logits.float(), labels, weight=weight, reduction="sum", label_smoothing=label_smoothing
+    )
     return total / _count(labels, num_items_in_batch)
 
 
-def focal_loss(outputs, labels, num_items_in_batch=None, gamma=2.0, class_weights=None):
+def focal_loss(
+    outputs, labels, num_items_in_batch=None, gamma=2.0, class_weights=None, label_smoothing=0.0
+):
+    """``(1 - p_y) ** gamma`` times the (label-smoothed) cross-entropy of each item."""
     logits = logits_of(outputs).float()
-    log_p = F.log_softmax(logits, dim=-1).gather(1, labels[:, None]).squeeze(1)
-    per_item = -((1 - log_p.exp()) ** gamma) * log_p
+    log_probs = F.log_softmax(logits, dim=-1)
+    log_p = log_probs.gather(1, labels[:, None]).squeeze(1)
+    smoothed = (1 - label_smoothing) * -log_p - label_smoothing * log_probs.mean(-1)
+    per_item = (1 - log_p.exp()) ** gamma * smoothed
     if class_weights is not None:
         per_item = per_item * class_weights.to(logits)[labels]
     return per_item.sum() / _count(labels, num_items_in_batch)
@@ -95,6 +106,29 @@ def bce_loss(outputs, labels, num_items_in_batch=None, pos_weight=None):
     )
     # Trainer counts every label element (labels != -100), i.e. rows x labels.
     return total / _count(labels, num_items_in_batch)
+
+
+def with_label_smoothing(hook, factor: float | None, data):
+    """Trainer applies ``trainer.args.label_smoothing_factor`` through the model's own loss
+    only; a ``compute_loss_func`` replaces that loss, so the factor is bound to hooks that
+    take ``label_smoothing`` (ours and a user's) and refused for the others."""
+    if not factor:
+        return hook
+    if data.kind == "multilabel":  # Trainer itself drops it here, with a warning only
+        raise ConfigError(
+            f"trainer.args.label_smoothing_factor={factor} has no multi-label form (Trainer "
+            "would switch it off): drop it, or smooth the 0/1 targets in your own loss."
+        )
+    if hook is None:
+        return None  # the model's loss: Trainer's LabelSmoother applies the factor
+    if "label_smoothing" in inspect.signature(hook).parameters:
+        return functools.partial(hook, label_smoothing=factor)
+    name = getattr(getattr(hook, "func", hook), "__qualname__", repr(hook))
+    raise ConfigError(
+        f"trainer.args.label_smoothing_factor={factor} would have no effect: the loss hook "
+        f"{name} replaces the model's loss, where Trainer applies it. Use loss=default, "
+        "weighted_ce or focal (they apply it), or give your hook a label_smoothing keyword."
+    )
 
 
 def logits_of(outputs) -> torch.Tensor:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 from hydratune.config.errors import ConfigError
-from hydratune.config.ranges import DROPOUT, POSITIVE, Range
+from hydratune.config.ranges import DROPOUT, POSITIVE, NonEmpty, Range
 
 BASE_DIR = "base"  # under model/: the base's config, and its weights when built from a config
 
@@ -31,7 +31,9 @@ def lora(
     r: Annotated[int, Range(ge=1, what="the LoRA rank")] = 16,
     lora_alpha: Annotated[float, POSITIVE] = 32,
     lora_dropout: Annotated[float, DROPOUT] = 0.05,
-    target_modules: str | Sequence[str] = "all-linear",
+    target_modules: Annotated[
+        str | Sequence[str], NonEmpty("an adapter on no layer trains nothing; e.g. all-linear")
+    ] = "all-linear",
     modules_to_save: str | Sequence[str] | None = "auto",
     bias: str = "none",
     use_rslora: bool = False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -18,6 +18,16 @@ from hydratune.config.errors import DataError
 from hydratune.config.kinds import Kind
 from hydratune.config.ranges import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.groups.data.fingerprints import derived, tokenizer_identity
+from hydratune.groups.data.labels import (
+    class_index,
+    given_names,
+    int_label_names,
+    is_int,
+    refuse_collisions,
+    refuse_mixed_types,
+    string_labels,
+)
+from hydratune.groups.data.lengths import check_room
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
 
 log = logging.getLogger(__name__)
@@ -79,6 +89,7 @@ class ClassificationData:
     def encoder(self, tokenizer):
         """``encode(batch)``: a batch of raw rows (column -> list) to model inputs."""
         columns = self.text_columns()
+        check_room(tokenizer, self.max_length, "data.max_length", pair=len(columns) > 1)
         padding = "max_length" if self.pad_to_max_length else False
         max_length = self.max_length
 
@@ -117,7 +128,7 @@ def classification_splits(
     text_column: str = "text",
     label_column: str = "label",
     text_pair_column: str | None = None,
-    label_names: Sequence[str] | None = None,
+    label_names: Sequence[str] | Mapping[int | str, str] | None = None,
     max_length: Annotated[int | None, AT_LEAST_ONE] = 128,
     pad_to_max_length: bool = False,
     max_train_samples: Annotated[int | None, ROWS] = None,
@@ -134,8 +145,16 @@ def classification_splits(
                 check_texts(split, column, name)
     check_labelled(splits, label_column)  # row numbers as in the file, before any split
     source_columns = list(splits["train"].column_names)
+    spellings = set()
+    for name, split in splits.items():
+        if label_column in split.column_names:
+            values = split[label_column][:]
+            refuse_mixed_types(values, label_column, name)
+            spellings |= string_labels(values)
+    if not label_names:  # names listed by the user are theirs to mean as distinct
+        refuse_collisions(sorted(spellings), label_column)  # across splits, before any split
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
-    names, multi_label = _label_space(splits["train"], label_column, label_names)
+    names, multi_label, index = _label_space(splits["train"], label_column, label_names)
     if "test" in splits and label_column not in splits["test"].column_names:
         log.warning(
             "The test split has no %r column, so it is not evaluated (no test_* metrics); "
@@ -143,7 +162,7 @@ def classification_splits(
         )  # fmt: skip
     given = bool(label_names)
     splits = {  # an unlabelled test split stays, without labels: it is predicted
-        name: _encode_labels(name, split, label_column, names, multi_label, given)
+        name: _encode_labels(name, split, label_column, names, multi_label, given, index)
         if label_column in split.column_names or name != "test"
         else split
         for name, split in splits.items()
@@ -162,9 +181,10 @@ def classification_splits(
 
 
 def _label_space(
-    train: Dataset, label_column: str, given: Sequence[str] | None
-) -> tuple[list[str], bool]:
-    """Class names (sorted when read from string labels) and whether the task is multi-label."""
+    train: Dataset, label_column: str, given: Sequence[str] | Mapping | None
+) -> tuple[list[str], bool, dict[str, int] | None]:
+    """Class names (sorted when read from string labels), whether the task is multi-label, and
+    how label values map to class ids (:func:`.labels.class_index`)."""
     if label_column not in train.column_names:
         raise DataError(
             f"Label column {label_column!r} not in the train split; its columns are "
@@ -173,18 +193,23 @@ def _label_space(
     feature = train.features[label_column]
     values = _checked_values(train, label_column, "train")
     multi_label = all(isinstance(v, list) for v in values)
+    ints = all(is_int(v) for v in values)
     if given:
-        return [str(name) for name in given], multi_label
+        names, index = given_names(given)
+        return names, multi_label, index or class_index(names, ints)
     if isinstance(feature, ClassLabel):
-        return list(feature.names), False
+        return list(feature.names), False, None
     if multi_label:
-        return _multi_label_names(values, label_column), True
+        return _multi_label_names(values, label_column), True, None
     if all(isinstance(v, str) for v in values):
-        return sorted(set(values)), False
-    if all(_is_int(v) for v in values):
+        names = sorted(set(values))
+        return names, False, class_index(names, False)
+    if ints:
         if min(values) < 0:
             raise DataError(f"Label column {label_column!r} holds negative ids ({min(values)}).")
-        return [str(i) for i in range(max(values) + 1)], False
+        names = int_label_names(values)  # 1..4 -> ids 0..3 named "1".."4": no empty class
+        return names, False, class_index(names, True)
+    refuse_mixed_types(values, label_column, "train")
     kinds = sorted({type(v).__name__ for v in values})
     raise DataError(
         f"Label column {label_column!r} holds {kinds} values; classification needs integer "
@@ -205,19 +230,23 @@ def _multi_label_names(rows: list[list], label_column: str) -> list[str]:
     )
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def check_texts(split: Dataset, column: str, split_name: str) -> None:
-    """Every text cell is a string: a null or a number would fail deep inside the tokenizer."""
+    """Every text cell is a non-blank string: a null or a number would fail deep inside the
+    tokenizer, and ``""`` or ``"  "`` would train on nothing in every format alike."""
     for row, value in enumerate(split[column][:], start=1):
-        if not isinstance(value, str):
-            said = "empty (null)" if _is_empty(value) else f"{value!r} ({type(value).__name__})"
+        said = _text_problem(value)
+        if said:
             raise DataError(
                 f"Text column {column!r} is {said} at row {row} of the {split_name} split "
-                "(1 = its first data row): texts must be strings; fill or drop that row."
+                "(1 = its first data row): texts must be non-blank strings; fill or drop that "
+                "row."
             )
+
+
+def _text_problem(value) -> str | None:
+    if isinstance(value, str):
+        return None if value.strip() else "blank" if value else "empty ('')"
+    return "empty (null)" if _is_empty(value) else f"{value!r} ({type(value).__name__})"
 
 
 def check_labelled(splits: dict[str, Dataset], column: str) -> None:
@@ -259,12 +288,17 @@ def _checked_values(split: Dataset, column: str, split_name: str) -> list:
 
 
 def _encode_labels(
-    split_name: str, split: Dataset, column: str, names: list[str], multi_label: bool, given=False
+    split_name: str,
+    split: Dataset,
+    column: str,
+    names: list[str],
+    multi_label: bool,
+    given=False,
+    index: dict[str, int] | None = None,
 ) -> Dataset:
     """Replace the label column by ``labels``: class ids, or multi-hot float vectors."""
     values = _checked_values(split, column, split_name)
-    encode = _multi_hot if multi_label else _class_ids
-    labels, bad = encode(values, names)
+    labels, bad = _multi_hot(values, names) if multi_label else _class_ids(values, names, index)
     if bad and given:
         raise DataError(
             f"The {split_name} split has labels {bad[:10]} that are not in data.label_names "
@@ -282,20 +316,20 @@ def _encode_labels(
     if labels is values:  # class ids already: a rename, not a copy of every label
         return split.remove_columns(others).rename_column(column, LABELS)
     keep = split.remove_columns([column] + others)
-    key = derived(split._fingerprint, _encode_labels, column, names, multi_label)
+    key = derived(split._fingerprint, _encode_labels, column, names, multi_label, index)
     return keep.add_column(LABELS, labels, new_fingerprint=key)  # keyed without hashing labels
 
 
-def _class_ids(values: list, names: list[str]) -> tuple[list[int], list]:
-    if all(_is_int(v) for v in values):
+def _class_ids(values: list, names: list[str], index) -> tuple[list[int], list]:
+    if index is None and all(is_int(v) for v in values):  # the values are the class ids
         return values, sorted({v for v in values if not 0 <= v < len(names)})
-    index = {name: i for i, name in enumerate(names)}
+    index = index or {name: i for i, name in enumerate(names)}
     bad = sorted({str(v) for v in values if str(v) not in index})
     return [index.get(str(v), -1) for v in values], bad
 
 
 def _multi_hot(rows: list[list], names: list[str]) -> tuple[list[list[float]], list]:
-    if all(_is_int(item) for row in rows for item in row):  # already multi-hot
+    if all(is_int(item) for row in rows for item in row):  # already multi-hot
         bad = sorted({len(row) for row in rows if len(row) != len(names)})
         return [[float(x) for x in row] for row in rows], [f"width {w}" for w in bad]
     index = {name: i for i, name in enumerate(names)}

@@ -6,6 +6,7 @@ task modules (:mod:`.classification`, :mod:`.sft`) check and shape them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from datasets import Dataset, DatasetDict
 
 from hydratune.compat.hub import datasets_offline, hub_reachable
 from hydratune.config.errors import ConfigError, DataError
+from hydratune.groups.data.file_checks import (
+    first_duplicate_key,
+    first_ragged_line,
+    refuse_duplicate_columns,
+    refuse_json_object,
+)
 from hydratune.run.provenance import note_data_files
 
 SPLITS = ("train", "eval", "test")
@@ -80,25 +87,32 @@ def read_files(split: str, paths: str | Sequence[str], read_options: dict) -> Da
         )
     builder, options = _READERS[suffixes.pop()]
     note_data_files(paths)  # run.json fingerprints what the run read
+    options = {**options, **read_options}
+    refuse_duplicate_columns(split, paths, builder, options)
     try:
-        return datasets.load_dataset(
-            builder, data_files={split: paths}, split=split, **{**options, **read_options}
-        )
+        read = datasets.load_dataset(builder, data_files={split: paths}, split=split, **options)
     except Exception as err:
         if "corresponds to no data" in str(err):  # datasets' words for a split with no rows
             message = f"The {split} split is empty ({paths}): give it at least one row."
             raise DataError(message) from None
-        undecodable = _first_undecodable_line(paths)
+        undecodable = _first_undecodable_line(paths) if builder != "parquet" else None
         if undecodable:
             path, line = undecodable
             raise DataError(
                 f"data.{split}_files: {path} line {line} is not valid UTF-8. Re-save the file "
                 "as UTF-8, or for csv/tsv pass its encoding: +data.read_options.encoding=latin-1"
             ) from err
-        malformed = _first_bad_json(paths) if builder == "json" else None
+        malformed = {
+            "json": lambda p: _first_bad_json(p) or first_duplicate_key(p),
+            "csv": lambda p: first_ragged_line(p, options),
+        }
+        malformed = malformed[builder](paths) if builder in malformed else None
         if malformed:
             raise DataError(f"data.{split}_files: {malformed}") from err
         raise DataError(f"data.{split}_files: could not read {paths}: {err}") from err
+    if builder == "json":
+        refuse_json_object(split, paths, read, read_options)
+    return read
 
 
 def _first_undecodable_line(paths: list[str]) -> tuple[str, int] | None:
@@ -165,15 +179,28 @@ def split_and_trim(
 
 
 def split_off_eval(splits: dict[str, Dataset], eval_size: float, seed: int) -> dict:
-    if not 0 < eval_size < len(splits["train"]):
+    rows = len(splits["train"])
+    if not eval_size > 0:
         raise ConfigError(f"data.eval_size={eval_size} must be a fraction in (0, 1) or a count.")
     size = int(eval_size) if eval_size >= 1 else eval_size  # datasets wants a count as int
+    held_out = size if size >= 1 else math.ceil(size * rows)  # datasets rounds the share up
+    if rows - held_out < 1:
+        raise DataError(
+            f"The train split has {rows} row{'s' if rows != 1 else ''} and no eval file, so "
+            f"data.eval_size={eval_size} holds out {held_out}, leaving nothing to train on: give "
+            "an eval file (data.eval_files=...) or more training rows."
+        )
     parts = splits["train"].train_test_split(test_size=size, seed=seed)
     return {**splits, "train": parts["train"], "eval": parts["test"]}
 
 
 def first_rows(split: Dataset, limit: int | None) -> Dataset:
-    return split.select(range(min(limit, len(split)))) if limit else split
+    """The first ``limit`` rows; None keeps every row (0 is not "every row": refused)."""
+    if limit is None:
+        return split
+    if limit < 1:
+        raise ConfigError(f"A row limit of {limit} keeps no rows: use 1 or more (null = all).")
+    return split.select(range(min(limit, len(split))))
 
 
 def head(splits: DatasetDict, rows: int) -> DatasetDict:

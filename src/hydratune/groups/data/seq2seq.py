@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Annotated
 
 from datasets import Dataset, DatasetDict
 
 from hydratune.config.errors import ConfigError, DataError
 from hydratune.config.kinds import Kind
+from hydratune.config.ranges import AT_LEAST_ONE, FractionOrCount, Range
+from hydratune.groups.data.classification import ROWS
+from hydratune.groups.data.lengths import check_room
 from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
 
 SOURCE, TARGET = "source", "target"  # the columns every Seq2SeqData split holds
 LABELS = "labels"  # the column transformers models take their targets from
 TARGET_LISTS = ("first", "join")  # what a list-valued target cell becomes
+TOKENS = Range(ge=1, what="tokens; null = the tokenizer's limit")  # 0 is not "no limit"
 
 
 @dataclass
@@ -65,6 +70,8 @@ class Seq2SeqData:
             self.max_source_length,
             self.max_target_length,
         )
+        check_room(tokenizer, max_source, "data.max_source_length")
+        check_room(tokenizer, max_target, "data.max_target_length")
 
         def encode(batch):
             sources = [prefix + source for source in batch[SOURCE]]
@@ -99,14 +106,14 @@ def seq2seq_splits(
     target_lang: str | None = None,
     translation_column: str = "translation",
     source_prefix: str = "",
-    max_source_length: int | None = 512,
-    max_target_length: int | None = 128,
+    max_source_length: Annotated[int | None, TOKENS] = 512,
+    max_target_length: Annotated[int | None, TOKENS] = 128,
     target_list: str = "first",
-    max_train_samples: int | None = None,
-    max_eval_samples: int | None = None,
-    eval_size: float = 0.1,
+    max_train_samples: Annotated[int | None, ROWS] = None,
+    max_eval_samples: Annotated[int | None, ROWS] = None,
+    eval_size: Annotated[float, FractionOrCount()] = 0.1,
     seed: int = 42,
-    num_proc: int | None = None,
+    num_proc: Annotated[int | None, AT_LEAST_ONE] = None,
 ) -> Seq2SeqData:
     """Raw splits (``train``, optional ``eval`` and ``test``) as :class:`Seq2SeqData`.
 

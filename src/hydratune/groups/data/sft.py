@@ -139,7 +139,9 @@ def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
 def _sft_value_problem(kind: str, value) -> str | None:
     if kind != "messages":
         conversational = isinstance(value, list) and kind == "prompt_completion"
-        return None if isinstance(value, str) or conversational else f"is {value!r}, not text"
+        if isinstance(value, str):  # "" or "  " would train on an EOS alone
+            return None if value.strip() else f"is blank ({value!r})"
+        return None if conversational else f"is {value!r}, not text"
     if not isinstance(value, list) or not value:
         return "is not a non-empty list of turns"
     for turn in value:
@@ -147,6 +149,8 @@ def _sft_value_problem(kind: str, value) -> str | None:
             return f"has a turn without a 'role': {turn!r}"
         if not isinstance(turn.get("content"), str):
             return f"has a {turn['role']} turn without text 'content'"
+        if turn["role"] == "assistant" and not turn["content"].strip():
+            return "has a blank assistant turn (nothing to learn from it)"
     if not any(turn["role"] == "assistant" for turn in value):
         return "has no assistant turn, so nothing to learn"
     return None

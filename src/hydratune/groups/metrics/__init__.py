@@ -8,6 +8,7 @@ the data kinds it scores (:func:`hydratune.config.kinds.works_on`).
 from __future__ import annotations
 
 from hydratune.config.kinds import Kind, works_on
+from hydratune.config.metric_keys import produces
 from hydratune.groups.metrics.classification import (
     ClassificationMetrics,
     MultiLabelMetrics,
@@ -26,17 +27,20 @@ __all__ = [
 
 
 @works_on(Kind.CLASSIFICATION)
+@produces("accuracy", "f1", "precision", "recall", "auroc")
 def classification(data=None, *, average: str = "auto") -> ClassificationMetrics:
     """Accuracy, F1, precision, recall (binary for 2 classes, else macro) and AUROC."""
     return ClassificationMetrics(data.label_names if data is not None else None, average)
 
 
 @works_on(Kind.MULTILABEL)
+@produces("f1_micro", "f1_macro", "precision_micro", "recall_micro", "exact_match", "auroc")
 def multilabel(data=None, *, threshold: float = 0.5) -> MultiLabelMetrics:
     """Micro/macro F1, micro precision/recall, exact match and macro AUROC over labels."""
     return MultiLabelMetrics(threshold)
 
 
+@produces("bleu", "chrf", "rouge1", "rouge2", "rougeL", "rougeLsum", "gen_len")
 def generation(data=None, *, use_stemmer: bool = True) -> GenerationMetrics:
     """BLEU, chrF (sacrebleu, 0-100), ROUGE-1/2/L/Lsum (rouge-score, 0-1) and ``gen_len`` of
     generated token ids (trainer=seq2seq with ``predict_with_generate``); Trainer adds the
@@ -44,6 +48,7 @@ def generation(data=None, *, use_stemmer: bool = True) -> GenerationMetrics:
     return GenerationMetrics(use_stemmer=use_stemmer)
 
 
+@produces()
 def none(data=None) -> None:
     """No metrics beyond the eval loss (language modelling, or to save eval time)."""
     return None
