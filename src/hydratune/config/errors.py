@@ -19,3 +19,13 @@ class HubUnreachableError(HydratuneError):
 
 class DiskFullError(HydratuneError):
     """A checkpoint or the final save ran out of disk space."""
+
+
+class Refusal(BaseException):
+    """Carries an error out of code that swallows every ``Exception``: Hydra's callbacks only
+    warn and go on, so a command refused in ``on_run_start`` would go on writing its run dir.
+    :func:`hydratune.config.messages.clean_errors` shows the carried error as any other."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error

@@ -11,6 +11,7 @@ again exactly as it was evaluated.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 INHERITED = ("data", "collator", "loss", "metrics", "trainer")  # taken from the saved run
 _MODEL_FILES = ("config.json", "adapter_config.json", "hydratune_module.json")
+_CHECKPOINT_DONE = "hydratune_complete.json"  # run/checkpoints.py's marker of a saved checkpoint
 
 
 def inherit(cfg: DictConfig, overrides: list[str]) -> DictConfig:
@@ -53,7 +55,44 @@ def locate(source: str) -> tuple[Path, Path | None]:
             f"{list(_MODEL_FILES)}): give a completed run's dir or one of its checkpoint-N dirs."
         )
     run_dir = next((p for p in (path, *path.parents[:3]) if (p / ".hydra").is_dir()), None)
+    if not (path / _CHECKPOINT_DONE).exists():  # a complete checkpoint of any run will do
+        _refuse_unfinished(source, run_dir)
+    _refuse_half_written(source, model_dir)
     return model_dir, run_dir
+
+
+def _refuse_unfinished(source: str, run_dir: Path | None) -> None:
+    """A run dir's model/ is only whole when the run completed."""
+    record_path = run_dir / "run.json" if run_dir else None
+    if record_path is None or not record_path.exists():
+        return  # a model saved by hand, or by another tool
+    try:
+        status = json.loads(record_path.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = "unreadable"
+    if status in ("completed", None):
+        return
+    said = {"running": "still running, or was killed before it could say so"}.get(status, status)
+    raise ConfigError(
+        f"from_run={source}: that run did not complete (run.json status: {said}), so its "
+        f"model may be partial. Fix: resume it first (re-run its command with "
+        f"hydra.run.dir={run_dir}), or start from one of its complete checkpoints "
+        f"(from_run={run_dir}/checkpoints/checkpoint-N)."
+    )
+
+
+def _refuse_half_written(source: str, model_dir: Path) -> None:
+    """A save killed midway leaves a truncated config: say so, not a JSON traceback later."""
+    for name in _MODEL_FILES:
+        path = model_dir / name
+        try:
+            json.loads(path.read_text()) if path.exists() else None
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"from_run={source}: {path} is not valid JSON ({err}): the save was cut short "
+                "(a run killed while saving). Fix: start from a complete checkpoint of that "
+                "run (its checkpoints/checkpoint-N), or re-run it."
+            ) from None
 
 
 def _saved_config(run_dir: Path | None) -> DictConfig | None:

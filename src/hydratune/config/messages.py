@@ -8,12 +8,14 @@ environment variable away (``HYDRA_FULL_ERROR=1``); other errors keep theirs.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shutil
 import sys
 from contextlib import contextmanager
 
-from hydratune.config.errors import HydratuneError
+from hydratune.config.errors import HydratuneError, Refusal
 from hydratune.config.renamed import renamed_message
 
 FULL_ERROR = "HYDRA_FULL_ERROR"
@@ -29,7 +31,12 @@ def clean_errors(program: str = "hydratune"):
     os.environ[FULL_ERROR] = "1"  # Hydra: raise, do not print its own trimmed traceback
     try:
         yield
-    except Exception as err:
+    except SystemExit as stop:
+        if getattr(stop, "signal", None):  # the run's own SIGTERM exit (run/lifecycle.py)
+            sys.stderr.write(f"\nInterrupted: {stop}\n")
+        raise
+    except (Exception, Refusal) as caught:
+        err = caught.error if isinstance(caught, Refusal) else caught
         message = user_message(err)
         if asked or message is None:
             raise
@@ -46,6 +53,12 @@ def user_message(err: BaseException) -> str | None:
     """The block to print for a config or data error; None for anything else (a bug)."""
     if isinstance(err, HydratuneError):
         return str(err)
+    said = next((e for e in _errors(err) if isinstance(e, HydratuneError)), None)
+    if said is not None:  # ours, raised inside a resolver or a Hydra callback
+        return str(said)
+    os_error = next((e for e in _errors(err) if _os_message(e)), None)
+    if os_error is not None:
+        return _os_message(os_error)
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -53,6 +66,48 @@ def user_message(err: BaseException) -> str | None:
         return None
     text = "\n".join(_chain(err))
     return _with_fix(text)
+
+
+_NO_ACCESS = {errno.EACCES, errno.EPERM, errno.EROFS}
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _os_message(err: BaseException) -> str | None:
+    """A path that cannot be written (permissions, a read-only or full disk): where and the
+    fix. Other OS errors keep their traceback (they are not the user's to fix)."""
+    if not isinstance(err, OSError) or err.errno not in _NO_ACCESS | _NO_SPACE:
+        return None
+    path = os.path.abspath(err.filename) if err.filename else "a file of the run"
+    if err.errno in _NO_SPACE:
+        return (
+            f"No space left on the disk of {path}{_free_said(err.filename and path)} "
+            f"({err.strerror}). "
+            "Fix: free some space there, or point what writes there at another disk "
+            "(hydra.run.dir=, trainer.args.output_dir=, HF_DATASETS_CACHE=, WANDB_DIR=), then "
+            "re-run the same command: an unfinished run resumes from its last complete "
+            "checkpoint."
+        )
+    return (
+        f"Cannot write {path}: {err.strerror}. Fix: run from a directory you can write to, "
+        "or name one: hydra.run.dir=<dir> (a sweep: hydra.sweep.dir=<dir>), "
+        "trainer.args.output_dir=<dir> for the checkpoints."
+    )
+
+
+def _free_said(path) -> str:
+    """``, N MiB free`` on the disk of ``path`` (its nearest existing parent)."""
+    while path and not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return f", {shutil.disk_usage(path).free / 2**20:.1f} MiB free" if path else ""
+
+
+def _errors(err: BaseException) -> list[BaseException]:
+    """``err`` and its causes."""
+    seen = []
+    while err is not None and len(seen) < 20:
+        seen.append(err)
+        err = err.__cause__ or err.__context__
+    return seen
 
 
 def _chain(err: BaseException) -> list[str]:

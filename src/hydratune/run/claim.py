@@ -13,7 +13,11 @@ Two guards, because two ways lead two processes into one dir:
   given; :func:`hold` then takes an exclusive ``flock`` on ``<run dir>/.hydratune.lock`` for
   the life of the run. A second live process on that dir fails at once, naming the holder. The
   kernel drops the lock when its process dies (even by SIGKILL), so a killed run's dir can be
-  resumed; a lock file left behind means nothing by itself.
+  resumed; a lock file left behind means nothing by itself. Hydra writes ``.hydra/`` before
+  the task runs, so its ``on_run_start`` callback takes the lock first (:func:`hold_ahead`)
+  and the run's own :func:`hold` then takes it over: a refused command writes nothing.
+* A sweep's dir ``multirun/DATE/TIME`` has the same one-second name: :func:`first_free` gives
+  each sweep its own (``hydra_callbacks.ClaimDirs``).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import fcntl
 import json
 import os
 import socket
+import threading
 from pathlib import Path
 
 LOCK = ".hydratune.lock"
 _claimed: dict[str, str] = {}  # composed path -> the dir this process claimed for it
 _held: dict[str, int] = {}  # run dir -> the open lock file descriptor
+_ahead: dict[str, int] = {}  # run dir -> the thread that holds it for the run it starts next
 
 
 def claim(path: str, *, _root_=None) -> str:
@@ -35,7 +41,7 @@ def claim(path: str, *, _root_=None) -> str:
         return path  # a sweep's jobs write under hydra.sweep.dir; nothing to claim here
     key = os.path.abspath(path)
     if key not in _claimed:
-        _claimed[key] = _shared_with_ranks(key, lambda: _make_first_free(path))
+        _claimed[key] = _shared_with_ranks(key, lambda: first_free(path))
     return _claimed[key]
 
 
@@ -47,7 +53,7 @@ def _is_multirun(root) -> bool:
     return mode is not None and str(mode).endswith("MULTIRUN")
 
 
-def _make_first_free(path: str) -> str:
+def first_free(path: str) -> str:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     for number in range(10_000):
         candidate = path if number == 0 else f"{path}_{number}"
@@ -78,8 +84,12 @@ def hold(run_dir: Path) -> None:
 
     run_dir = Path(run_dir)
     # No shortcut for a dir this process already holds: two threads of one process (a
-    # launcher's worker threads) are two runs; flock tells their open files apart.
+    # launcher's worker threads) are two runs; flock tells their open files apart. The one
+    # exception is a hold taken ahead, for this thread's next run (:func:`hold_ahead`).
     key = str(run_dir.resolve())
+    if _ahead.get(key) == threading.get_ident():
+        del _ahead[key]
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -92,12 +102,23 @@ def hold(run_dir: Path) -> None:
             "wait for that run to end (then re-run to resume it), or choose another "
             "hydra.run.dir."
         ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+    except OSError as err:  # a full disk: the message names the file (writes do not)
+        os.close(fd)
+        raise OSError(err.errno, err.strerror, str(run_dir / LOCK)) from None
     _held[key] = fd
 
 
+def hold_ahead(run_dir: Path) -> None:
+    """Hold ``run_dir`` for the run this thread starts next, whose :func:`hold` takes it over."""
+    hold(run_dir)
+    _ahead[str(Path(run_dir).resolve())] = threading.get_ident()
+
+
 def release(run_dir: Path) -> None:
+    _ahead.pop(str(Path(run_dir).resolve()), None)
     fd = _held.pop(str(Path(run_dir).resolve()), None)
     if fd is not None:
         os.close(fd)  # closing drops the flock

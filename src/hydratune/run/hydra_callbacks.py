@@ -1,17 +1,67 @@
-"""Hydra callbacks (``hydra.callbacks``): conf/config.yaml registers :class:`SweepBatch` and
-:class:`RunReport` for every run; the Optuna presets add :class:`CreateSweepDir`."""
+"""Hydra callbacks (``hydra.callbacks``): conf/config.yaml registers :class:`ClaimDirs`,
+:class:`SweepBatch` and :class:`RunReport` for every run; the Optuna presets add
+:class:`CreateSweepDir`."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 log = logging.getLogger("hydratune")
+
+
+class ClaimDirs(Callback):
+    """Claim the dirs a command writes before Hydra writes anything there.
+
+    Hydra creates the run dir and writes ``.hydra/`` and run.log into it before the task
+    runs: a command that the run's checks then refuse (the dir holds another run) would
+    already have overwritten that run's files. ``on_run_start`` comes before all of it.
+    A sweep's default dir ``multirun/DATE/TIME`` has one-second resolution: two sweeps
+    started in the same second would share it (and each job dir); each gets its own.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        from hydratune.config.overrides import as_typed
+        from hydratune.run.lifecycle import claim_ahead
+
+        with _refusing():
+            overrides = as_typed(list(config.hydra.overrides.task))
+            claim_ahead(Path(config.hydra.run.dir), overrides)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        with _refusing():
+            _claim_sweep_dir(config)
+
+
+@contextmanager
+def _refusing():
+    """Hydra turns a callback's exception into a warning and goes on: stop the command."""
+    from hydratune.config.errors import Refusal
+
+    try:
+        yield
+    except Exception as err:
+        raise Refusal(err) from err
+
+
+def _claim_sweep_dir(config: DictConfig) -> None:
+    """A sweep dir named by the time (``multirun/DATE/TIME``) becomes its first free sibling."""
+    from hydratune.run.claim import first_free
+
+    named = OmegaConf.to_container(config.hydra.sweep, resolve=False)["dir"]
+    if "now:" not in str(named):
+        return  # a sweep dir given by name: re-running a sweep there redoes missing jobs
+    sweep_dir = first_free(str(config.hydra.sweep.dir))
+    with read_write(config.hydra), open_dict(config.hydra):
+        config.hydra.sweep.dir = sweep_dir
+        # each job's config is composed again from these overrides (and so holds this dir)
+        config.hydra.overrides.hydra.append(f"hydra.sweep.dir={sweep_dir}")
 
 
 class CreateSweepDir(Callback):

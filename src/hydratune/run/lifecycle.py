@@ -122,29 +122,64 @@ def plan_attempt(context: RunContext, checkpoint_dir: Path, resume: bool = True)
 def _plan(context: RunContext, checkpoint_dir: Path, resume: bool) -> Attempt:
     from hydratune.run.checkpoints import latest_complete
 
-    path = context.run_dir / "run.json"
-    if not path.exists():
+    previous = earlier_run(context.run_dir, context.overrides, context.sweep_dir is not None)
+    if previous is None:
         return Attempt("fresh")
-    previous = json.loads(path.read_text())
-    same_job = previous.get("overrides") == redact_overrides(context.overrides)
-    if previous.get("status") == "completed":
-        if context.sweep_dir is not None and same_job:
-            metrics = context.run_dir / "metrics.json"
-            return Attempt("skip", json.loads(metrics.read_text()) if metrics.exists() else {})
-        raise ConfigError(
-            f"{context.run_dir} already holds a completed run; choose another hydra.run.dir."
-        )
-    if not same_job:
-        raise ConfigError(
-            f"{context.run_dir} holds another run (overrides {previous.get('overrides')}); "
-            "choose another hydra.run.dir, or repeat that run's overrides to resume it."
-        )
+    if previous.get("status") == "completed":  # a re-run sweep's job: keep its results
+        metrics = context.run_dir / "metrics.json"
+        return Attempt("skip", json.loads(metrics.read_text()) if metrics.exists() else {})
     found = latest_complete(checkpoint_dir)
     if found is None or not resume:
         return Attempt("fresh")
     checkpoint, step = found
     number = int(previous.get("attempt", 1)) + 1
     return Attempt("resume", None, checkpoint, step, previous.get("wandb_run_id"), number)
+
+
+def earlier_run(run_dir: Path, overrides: list[str], in_sweep: bool) -> dict | None:
+    """run.json of an earlier attempt of this run in ``run_dir`` (None: there is none); an
+    error when the dir holds another run, a completed one (outside a re-run sweep) or a record
+    that cannot be read."""
+    path = Path(run_dir) / "run.json"
+    if not path.exists():
+        return None
+    previous = _read_record(path)
+    same_job = previous.get("overrides") == redact_overrides(overrides)
+    if previous.get("status") == "completed" and not (in_sweep and same_job):
+        raise ConfigError(f"{run_dir} already holds a completed run; choose another hydra.run.dir.")
+    if not same_job:
+        raise ConfigError(
+            f"{run_dir} holds another run (overrides {previous.get('overrides')}); "
+            "choose another hydra.run.dir, or repeat that run's overrides to resume it."
+        )
+    return previous
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        record = err
+    if isinstance(record, dict):
+        return record
+    raise ConfigError(
+        f"{path} is not a readable run record ({record}): this dir's earlier run cannot be "
+        f"resumed or kept apart. Fix: choose another hydra.run.dir, or delete {path.name} "
+        "(or the whole dir) if nothing in it is worth keeping."
+    )
+
+
+def claim_ahead(run_dir: Path, overrides: list[str]) -> None:
+    """Hydra's ``on_run_start``: hold ``run_dir`` and refuse it when it holds another run,
+    before Hydra writes ``.hydra/`` and run.log there (the run's own plan takes the hold over)."""
+    if not is_main_process():
+        return
+    claim.hold_ahead(run_dir)
+    try:
+        earlier_run(run_dir, overrides, in_sweep=False)
+    except BaseException:
+        claim.release(run_dir)
+        raise
 
 
 class Lifecycle:

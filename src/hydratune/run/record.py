@@ -45,7 +45,8 @@ def write_json(path: Path, obj) -> None:
         tmp.write_text(text)
     except OSError as err:
         if err.errno != errno.ENOSPC or not path.exists():
-            raise
+            tmp.unlink(missing_ok=True)
+            raise OSError(err.errno, err.strerror, str(path)) from None  # name the file
         tmp.unlink(missing_ok=True)  # a full disk: rewrite in place, into the file's own
         path.write_text(text)  # pages, so run.json can still say the run failed and why
         return

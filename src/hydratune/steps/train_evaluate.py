@@ -20,8 +20,7 @@ def train_and_evaluate(trainer, datasets, life, resume_from, counter: TokenCount
     run_dir, metrics = life.context.run_dir, {}
     if modes.train:
         with disk_full_explained(trainer.args.output_dir, run_dir), life.phase("train"):
-            resume = str(resume_from) if resume_from else None
-            metrics = trainer.train(resume_from_checkpoint=resume).metrics
+            metrics = train(trainer, counter, life.tracker, resume_from)
         metrics.update(counter.metrics("train", metrics.get("train_runtime")))
         with disk_full_explained(trainer.args.output_dir, run_dir):
             save_model(trainer, run_dir / "model")
@@ -30,6 +29,26 @@ def train_and_evaluate(trainer, datasets, life, resume_from, counter: TokenCount
             metrics.update(evaluate(trainer, datasets, run_dir, counter))
             metrics.update(final_generations(trainer))  # SFT: generations.jsonl, eval_gen_*
     return metrics
+
+
+def train(trainer, counter: TokenCounter, tracker, resume_from: Path | None) -> dict:
+    """Train, or go on from ``resume_from``; the metrics cover every attempt of the run
+    (:mod:`hydratune.training.resume`). A checkpoint at ``max_steps`` trains no further step."""
+    from hydratune.compat.trainer_resume import finished_state, load_finished
+    from hydratune.run.checkpoints import MarkComplete
+    from hydratune.training.resume import AcrossAttempts
+
+    attempts = AcrossAttempts(counter, tracker, resume_from)
+    trainer.add_callback(attempts)
+    marker = trainer.pop_callback(MarkComplete)
+    if marker is not None:  # last: a checkpoint marked complete has its totals written
+        trainer.add_callback(marker)
+    done = finished_state(resume_from)
+    if done is not None:
+        load_finished(trainer, resume_from, done)
+        return attempts.finished_run(trainer.state, trainer.args)
+    resume = str(resume_from) if resume_from else None
+    return attempts.whole_run(trainer.train(resume_from_checkpoint=resume).metrics, trainer.state)
 
 
 def finish(trainer, metrics: dict, run_dir: Path, modes: Modes) -> None:

@@ -51,11 +51,20 @@ class TokenCounter(TrainerCallback):
     train: Tally = field(default_factory=Tally)
     eval: Tally = field(default_factory=Tally)
     pending: Tally = field(default_factory=Tally)
+    pending_batches: int = 0
+    latest: Tally = field(default_factory=Tally)  # the batch collated last
+    ahead: Tally = field(default_factory=Tally)  # booked to train before its step
 
     def collated(self, batch) -> None:
-        self.pending.add(batch_tokens(batch, self.with_targets))
+        self.latest = batch_tokens(batch, self.with_targets)
+        self.pending.add(self.latest)
+        self.pending_batches += 1
 
     def on_step_begin(self, args, state, control, **kwargs):
+        # accelerate's loader collates one batch ahead: more batches than a step takes means
+        # the newest is the next step's (what a checkpoint saved now has not trained on)
+        accumulation = getattr(args, "gradient_accumulation_steps", 1)
+        self.ahead = self.latest if self.pending_batches > accumulation else Tally()
         self._book(self.train)
 
     def on_prediction_step(self, args, state, control, **kwargs):
@@ -63,10 +72,14 @@ class TokenCounter(TrainerCallback):
 
     def _book(self, tally: Tally) -> None:
         tally.add(self.pending)
-        self.pending = Tally()
+        self.pending, self.pending_batches = Tally(), 0
+
+    def trained(self) -> Tally:
+        """Train tokens of the steps taken so far (without the batch collated ahead)."""
+        return Tally(self.train.real - self.ahead.real, self.train.total - self.ahead.total)
 
     def start_eval(self) -> None:
-        self.eval, self.pending = Tally(), Tally()
+        self.eval, self.pending, self.pending_batches = Tally(), Tally(), 0
 
     def metrics(self, prefix: str, runtime: float | None) -> dict:
         """``<prefix>_real_tokens_per_second`` and ``<prefix>_pad_share``."""

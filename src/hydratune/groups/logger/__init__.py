@@ -43,6 +43,18 @@ class WandbTracker:
     def finish(self, exit_code: int) -> None:
         guarded(lambda: self.run.finish(exit_code=exit_code))
 
+    @property
+    def step(self) -> int | None:
+        """W&B's history step (``_step``): the rows logged so far."""
+        return guarded(lambda: self.run.step)
+
+    def continue_steps(self, step: int, global_step: int) -> None:
+        """A resumed attempt goes on with the step its checkpoint was saved at: offline, wandb
+        0.31 starts a resumed run's ``_step`` at 0 again (only its server knows where a run
+        left off), so the first row of this attempt names the step itself."""
+        row = {"train/resumed_from_step": global_step, "train/global_step": global_step}
+        guarded(lambda: self.run.log(row, step=step) if step > self.run.step else None)
+
 
 def none(
     run_dir: str,
