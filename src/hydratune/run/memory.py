@@ -8,6 +8,7 @@ GPU the peak allocated by torch is recorded beside it.
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 from pathlib import Path
@@ -18,10 +19,8 @@ _CLEAR = Path("/proc/self/clear_refs")
 
 def mark_peak() -> None:
     """Start a new peak here (the RSS peak, and torch's CUDA peak where one is in use)."""
-    try:
+    with contextlib.suppress(OSError):  # not Linux: the lifetime peak stays
         _CLEAR.write_text("5")
-    except OSError:  # not Linux, or a kernel without it: the lifetime peak stays
-        pass
     torch = sys.modules.get("torch")  # only when the process already uses torch
     if torch is not None and torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()

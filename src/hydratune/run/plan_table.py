@@ -19,7 +19,8 @@ def describe(jobs: list[dict], margin: float, launcher: dict | None = None) -> s
     lines = [plan_table(jobs), "", *launcher_totals(jobs, launcher or {})]
     if _kind(launcher or {}) == "slurm":
         asked = slurm_requests(jobs, margin, launcher)
-        lines.append(f"SLURM requests (margin {margin}): " + " ".join(f"{k}={v}" for k, v in asked.items()))
+        asked_text = " ".join(f"{key}={value}" for key, value in asked.items())
+        lines.append(f"SLURM requests (margin {margin}): {asked_text}")
     return "\n".join(lines)
 
 
@@ -47,10 +48,12 @@ def launcher_totals(jobs: list[dict], launcher: dict) -> list[str]:
         return [f"Total: {clock(wall)} as a SLURM array ({min(width, len(jobs))} at once, "
                 f"queue time not included); {clock(total)} of job time in all"]  # fmt: skip
     if kind == "parallel":
-        n = int(launcher.get("n_jobs") or len(jobs)) if launcher.get("n_jobs", 1) != -1 else len(jobs)
-        return [f"Total: about {clock(total)} sequential; {n} parallel jobs on this machine share "
-                f"its cores, so CPU-bound jobs finish about as late (at best {clock(_makespan(times, n))} "
-                "with idle cores or GPUs)"]  # fmt: skip
+        n = int(launcher.get("n_jobs") or len(jobs))
+        n = len(jobs) if n < 1 else n  # joblib's -1: as many as there are cores
+        best = clock(_makespan(times, n))
+        return [f"Total: about {clock(total)}: {n} parallel jobs on this machine share its "
+                f"cores, so CPU-bound jobs finish about as late as one after another (at best "
+                f"{best}, with idle cores or GPUs)"]  # fmt: skip
     return [f"Total: {clock(total)} (sequential, one job after another)"]
 
 

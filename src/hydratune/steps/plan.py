@@ -51,8 +51,12 @@ def measure_shape(cfg, data, hooks, modes, args: dict, setup_seconds: float) -> 
     """Build the real run and time ``plan_steps`` optimizer steps, eval and a save."""
     from hydratune.config.build import build
     from hydratune.steps.modes import splits_to_tokenize
-    from hydratune.training.measure import StepTimer, checkpoint_sizes, measure_eval
-    from hydratune.training.measure import measure_training
+    from hydratune.training.measure import (
+        StepTimer,
+        checkpoint_sizes,
+        measure_eval,
+        measure_training,
+    )
     from hydratune.training.throughput import count_tokens
 
     started = time.monotonic()
@@ -131,8 +135,9 @@ def estimate(shape: dict, args: dict, data, modes) -> dict:
         "est_peak_memory_mb": shape["peak_memory_mb"],
         "est_peak_gpu_memory_mb": shape.get("peak_gpu_memory_mb"),
         "est_eval_seconds": round(evaluate, 1),
-        "est_disk_mb": round(plan["kept_checkpoints"] * shape["checkpoint_mb"]
-                             + shape["model_mb"] * modes.train, 1),  # fmt: skip
+        "est_disk_mb": round(
+            plan["kept_checkpoints"] * shape["checkpoint_mb"] + shape["model_mb"] * modes.train, 1
+        ),  # fmt: skip
         **plan,
     }
 

@@ -53,7 +53,7 @@ def schedule(args: dict, batches_per_epoch: int, eval_rows: int, evaluate: bool)
     """Optimizer steps, samples trained, evaluations and saves of a run, as Trainer counts
     them: ``batches_per_epoch`` (per process) are its train dataloader's length."""
     accumulation = int(args.get("gradient_accumulation_steps") or 1)
-    per_epoch = max(batches_per_epoch // accumulation + int(batches_per_epoch % accumulation > 0), 1)
+    per_epoch = max(math.ceil(batches_per_epoch / accumulation), 1)
     max_steps = int(args.get("max_steps") or -1)
     epochs = float(args.get("num_train_epochs") or 0)
     steps = max_steps if max_steps > 0 else math.ceil(epochs * per_epoch)

@@ -15,6 +15,8 @@ from transformers import TrainerCallback
 
 from hydratune.run.memory import peak_memory_mb
 
+WEIGHTS = (".safetensors", ".bin")
+
 
 class StepTimer(TrainerCallback):
     """The time and the real tokens so far (``counter``'s) at the end of every optimizer step,
@@ -72,7 +74,7 @@ def checkpoint_sizes(output_dir: str) -> dict:
     if not checkpoints:
         return {"checkpoint_mb": 0.0, "model_mb": 0.0}
     files = [p for p in checkpoints[-1].rglob("*") if p.is_file()]
-    weights = [p for p in files if p.suffix in (".safetensors", ".bin") and "optimizer" not in p.name]
+    weights = [p for p in files if p.suffix in WEIGHTS and "optimizer" not in p.name]
     return {
         "checkpoint_mb": round(sum(p.stat().st_size for p in files) / 2**20, 2),
         "model_mb": round(sum(p.stat().st_size for p in weights) / 2**20, 2),
