@@ -42,8 +42,13 @@ class PlanSweep(Callback):
             with open_hydra(config):  # measure here, one job at a time: shapes are reused
                 config.hydra.launcher = {"_target_": BASIC_LAUNCHER}
             return
-        if any(str(config.hydra.launcher.get(key)) == "auto" for key in AUTO):
-            set_requests(config, find_plan(config, jobs))
+        auto = any(str(config.hydra.launcher.get(key)) == "auto" for key in AUTO)
+        plan = find_plan(config, jobs, required=auto)
+        if plan is not None:  # each job records its estimate beside what it measures
+            Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
+            write_json(Path(config.hydra.sweep.dir) / "plan.json", plan)
+        if auto:
+            set_requests(config, plan)
         if jobs is not None:
             freeze(config, jobs)
         if config.get("snapshot_code"):
@@ -69,22 +74,24 @@ class PlanSweep(Callback):
         print(describe(jobs, margin, self.launcher))
 
 
-def find_plan(config: DictConfig, jobs: list[list[str]] | None) -> dict:
+def find_plan(config: DictConfig, jobs: list[list[str]] | None, required: bool) -> dict | None:
     """``plan_from`` (a planned sweep's dir), else the newest plan beside this sweep whose
-    jobs are this sweep's jobs."""
+    jobs are this sweep's jobs; none is an error only where ``required``."""
     sweep_dir = Path(config.hydra.sweep.dir)
     given = config.get("plan_from")
     if given:
         candidates = [Path(given) / "plan.json" if Path(given).is_dir() else Path(given)]
     else:
-        found = sweep_dir.parent.parent.glob("*/*/plan.json")
+        found = {*sweep_dir.parent.glob("*/plan.json"), *sweep_dir.parents[1].glob("*/*/plan.json")}
         candidates = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
     wanted = sorted(map(sorted, (job_overrides(as_typed(j)) for j in jobs or [])))
     for path in candidates:
         plan = json.loads(path.read_text())
         if given or sorted(sorted(j["overrides"]) for j in plan["jobs"]) == wanted:
-            log.info("Requests from the plan %s", path)
+            log.info("The plan of this sweep: %s", path)
             return plan
+    if not required:
+        return None
     raise ConfigError(
         "hydra.launcher.timeout_min=auto / mem_gb=auto take the requests from a plan of this "
         "sweep: run the same command with plan=true first (its plan.json is found beside this "
@@ -103,8 +110,6 @@ def set_requests(config: DictConfig, plan: dict) -> None:
                 launcher[key] = asked[key]
     log.info("SLURM requests from the plan (margin %s): timeout_min=%s mem_gb=%s",
              margin, launcher.timeout_min, launcher.mem_gb)  # fmt: skip
-    Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
-    write_json(Path(config.hydra.sweep.dir) / "plan.json", plan)  # each job reads its estimate
 
 
 def _job_number(path: Path) -> tuple:

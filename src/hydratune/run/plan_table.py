@@ -3,7 +3,9 @@ SLURM) the requests the plan supports. Reads the ``jobs`` of ``plan.json`` only.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 PLAN_KEYS = ("plan", "plan_margin", "plan_steps", "plan_from")  # not part of a job's identity
 
@@ -11,6 +13,21 @@ PLAN_KEYS = ("plan", "plan_margin", "plan_steps", "plan_from")  # not part of a 
 def job_overrides(overrides: list[str]) -> list[str]:
     """A job's overrides without the planning ones: the same job, planned or launched."""
     return [o for o in overrides if o.lstrip("+~").split("=", 1)[0] not in PLAN_KEYS]
+
+
+def planned(sweep_dir: Path | None, overrides: list[str]) -> dict:
+    """``plan_estimate`` for run.json: this job's estimate in the sweep's plan.json (written
+    there when the sweep was launched with ``=auto`` requests), beside what the run measures."""
+    try:
+        plan = json.loads((Path(sweep_dir) / "plan.json").read_text()) if sweep_dir else {}
+    except (OSError, ValueError):
+        return {}
+    wanted = sorted(job_overrides(overrides))
+    for job in plan.get("jobs", []):
+        if sorted(job["overrides"]) == wanted:
+            keys = ("est_train_seconds", "est_total_seconds", "est_peak_memory_mb", "shape")
+            return {"plan_estimate": {key: job.get(key) for key in keys}}
+    return {}
 
 
 def describe(jobs: list[dict], margin: float, launcher: dict | None = None) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from hydratune.run.memory import mark_peak, peak_memory_mb
 from hydratune.run.redact import redact_overrides
 
 PACKAGES = (
@@ -86,6 +87,7 @@ class RunRecord:
         }
 
     def start(self) -> RunRecord:
+        mark_peak()  # this run's own peak, also after earlier jobs in the same process
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.save()
         return self
@@ -101,6 +103,10 @@ class RunRecord:
         self.data["status"] = status
         self.data["finished_at"] = _now()
         self.data["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
+        peaks = peak_memory_mb()
+        self.data["measured_peak_memory_mb"] = peaks["rss"]
+        if "gpu_allocated" in peaks:
+            self.data["measured_peak_gpu_memory_mb"] = peaks["gpu_allocated"]
         if error is not None:
             self.data["error"] = {"type": type(error).__name__, "message": str(error)}
         self.save()
