@@ -79,6 +79,7 @@ class RunRecord:
             "started_at": _now(),
             "git": git_state(project_dir),
             "packages": package_versions(),
+            "code": str(Path(__file__).resolve().parents[1]),  # which hydratune ran (snapshots)
             "python": platform.python_version(),
             "host": socket.gethostname(),
             "world_size": int(os.environ.get("WORLD_SIZE", "1")),

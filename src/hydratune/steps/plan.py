@@ -18,6 +18,7 @@ import time
 
 from omegaconf import OmegaConf
 
+from hydratune.run.memory import peak_memory_mb
 from hydratune.run.plan_table import describe, job_overrides
 from hydratune.run.record import write_json
 from hydratune.steps.plan_shape import schedule, shape_key
@@ -82,7 +83,7 @@ def measure_shape(cfg, data, hooks, modes, args: dict, setup_seconds: float) -> 
         measured = measure_training(trainer, timer, WARMUP_STEPS)
         eval_row = measure_eval(trainer, datasets.get("eval"), EVAL_BATCHES) if modes.eval else 0
         sizes = checkpoint_sizes(scratch)
-    peaks = measured.pop("peak_memory_mb")
+    peaks = peak_memory_mb()  # since the run started: data, model, steps, eval and a save
     rows = len(trainer.train_dataset)
     return {
         **measured,

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from hydratune.run.memory import peak_memory_mb
-
 WEIGHTS = (".safetensors", ".bin")
 
 
@@ -50,7 +48,6 @@ def measure_training(trainer, timer: StepTimer, warmup: int) -> dict:
         "samples_per_second": round(samples_per_step * steps / (t1 - t0), 2),
         "real_tokens_per_second": round((tokens1 - tokens0) / (t1 - t0), 1),
         "save_seconds": timer.save_seconds,
-        "peak_memory_mb": peak_memory_mb(),
     }
 
 
