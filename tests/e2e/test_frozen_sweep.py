@@ -56,8 +56,8 @@ def test_a_job_runs_the_config_of_the_launch_not_the_edited_file(tmp_path, monke
 @pytest.mark.slow
 def test_snapshot_code_makes_the_jobs_import_the_sweeps_copy(tmp_path):
     sweep = tmp_path / "sweep"
-    done = run_script("-m", "hydra/launcher=local", "snapshot_code=true", "dry_run=true",
-                      "logger=none", "seed=1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)  # fmt: skip
+    launch = ["-m", "hydra/launcher=local", "snapshot_code=true", "dry_run=true", "logger=none"]
+    done = run_script(*launch, "seed=1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert (sweep / "code" / "hydratune" / "conf" / "config.yaml").is_file()

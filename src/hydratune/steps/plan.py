@@ -61,6 +61,7 @@ def measure_shape(cfg, data, hooks, modes, args: dict, setup_seconds: float) -> 
     from hydratune.training.throughput import count_tokens
 
     started = time.monotonic()
+    use_job_threads()
     tracker_seconds = time_tracker(cfg.logger)
     _seed(cfg.seed)
     model, tokenizer = build(cfg.model, data=data)
@@ -161,6 +162,22 @@ def time_tracker(logger) -> float:
                         default_group=None, default_job_type=None, resume_id=None)  # fmt: skip
         tracker.finish(exit_code=0)
     return round(time.monotonic() - started, 3)
+
+
+def use_job_threads() -> None:
+    """Measure with the torch threads a SLURM job will have (``OMP_NUM_THREADS`` =
+    ``cpus_per_task`` in its setup), not this machine's; local and joblib jobs already share
+    the cores here as they will when launched."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return
+    hydra = HydraConfig.get()
+    cpus = hydra.launcher.get("cpus_per_task")
+    if hydra.runtime.choices.get("hydra/launcher") == "slurm" and isinstance(cpus, int):
+        import torch
+
+        torch.set_num_threads(cpus)
 
 
 def _seed(seed: int) -> None:
