@@ -82,7 +82,9 @@ def find_plan(config: DictConfig, jobs: list[list[str]] | None, required: bool) 
     if given:
         candidates = [Path(given) / "plan.json" if Path(given).is_dir() else Path(given)]
     else:
-        found = {*sweep_dir.parent.glob("*/plan.json"), *sweep_dir.parents[1].glob("*/*/plan.json")}
+        found = set(sweep_dir.parent.glob("*/plan.json"))  # sweeps named side by side
+        if len(sweep_dir.resolve().parts) > 3:  # multirun/DATE/TIME: other days' sweeps too
+            found |= set(sweep_dir.parents[1].glob("*/*/plan.json"))
         candidates = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
     wanted = sorted(map(sorted, (job_overrides(as_typed(j)) for j in jobs or [])))
     for path in candidates:
