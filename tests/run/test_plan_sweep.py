@@ -36,7 +36,8 @@ def test_auto_requests_come_from_the_plan_with_the_margin(tmp_path):
 
     cfg = _launch(sweep, "seed=7", *auto)
 
-    assert (cfg.hydra.launcher.timeout_min, cfg.hydra.launcher.mem_gb) == (7, 4)  # 400 s, 4000 MB
+    # 200 s x 2 + the 120 s before the limit when submitit signals a requeue; 2000 MB x 2
+    assert (cfg.hydra.launcher.timeout_min, cfg.hydra.launcher.mem_gb) == (9, 4)
     assert json.loads((sweep / "plan.json").read_text())["jobs"] == [job]  # runs read it
     assert "seed: 7" in (sweep / "frozen" / "0.yaml").read_text()
 

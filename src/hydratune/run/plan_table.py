@@ -75,13 +75,17 @@ def launcher_totals(jobs: list[dict], launcher: dict) -> list[str]:
 
 
 def slurm_requests(jobs: list[dict], margin: float, launcher: dict | None = None) -> dict:
-    """What one array job should ask for: the longest and largest job, times ``margin``."""
-    longest = max(j["est_total_seconds"] for j in jobs)
+    """What one array job should ask for: the longest and largest job, times ``margin``. The
+    time adds the job process's start (imports) and submitit's ``signal_delay_s``: it signals
+    the job (to requeue) that long before the limit, so the run must end before then."""
+    launcher = launcher or {}
+    longest = max(j["est_total_seconds"] + (j.get("est_process_start_seconds") or 0) for j in jobs)
     largest = max(j["est_peak_memory_mb"] for j in jobs)
+    signal_delay = int(launcher.get("signal_delay_s") or 0)  # submitit launchers have it
     return {
-        "timeout_min": max(1, math.ceil(longest * margin / 60)),
+        "timeout_min": max(1, math.ceil((longest * margin + signal_delay) / 60)),
         "mem_gb": max(1, math.ceil(largest * margin / 1024)),
-        "cpus_per_task": (launcher or {}).get("cpus_per_task"),
+        "cpus_per_task": launcher.get("cpus_per_task"),
     }
 
 

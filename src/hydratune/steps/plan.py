@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 import time
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -25,10 +27,14 @@ from hydratune.steps.plan_shape import schedule, shape_key
 
 WARMUP_STEPS = 2  # left out of the timing: allocator growth, lazy kernels, first caches
 EVAL_BATCHES = 3
+_PROCESS_START: float | None = None  # seconds from process start to the first run's start
 
 
 def plan_run(cfg, data, hooks, modes, args: dict, life) -> dict:
     """The pipeline's ``plan=true`` branch: this job's estimate, in ``<run dir>/plan.json``."""
+    global _PROCESS_START
+    if _PROCESS_START is None:  # the first job of this process: imports, composition
+        _PROCESS_START = round(process_age() - sum(life.record.data["timings_s"].values()), 2)
     life.status_on_success = "planned"
     context = life.context
     key = shape_key(OmegaConf.to_container(cfg, resolve=True))
@@ -41,7 +47,8 @@ def plan_run(cfg, data, hooks, modes, args: dict, life) -> dict:
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_json(cache, {"shape": key, **shape})
     job = {"job": context.run_dir.name, "overrides": job_overrides(context.overrides),
-           "shape": key, **estimate(shape, args, data, modes)}  # fmt: skip
+           "shape": key, **estimate(shape, args, data, modes),
+           "est_process_start_seconds": _PROCESS_START}  # fmt: skip
     write_json(context.run_dir / "plan.json", {"jobs": [job], "shapes": {key: shape}})
     if context.sweep_dir is None:  # a sweep prints one table for all its jobs at the end
         print(describe([job], cfg.get("plan_margin") or 1.0))
@@ -178,6 +185,17 @@ def use_job_threads() -> None:
         import torch
 
         torch.set_num_threads(cpus)
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux; 0 elsewhere): what a fresh job process
+    spends on imports and composition before its run starts, outside run.json's timings."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start, in ticks
+        return float(Path("/proc/uptime").read_text().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _seed(seed: int) -> None:
