@@ -8,6 +8,7 @@ from omegaconf import OmegaConf
 
 from hydratune.run.claim import claim
 from hydratune.run.distributed import now
+from hydratune.run.launcher_schema import register_launcher_schema
 from hydratune.samples import package_path, sample_path
 
 __version__ = "0.1.0"
@@ -29,3 +30,4 @@ def register_resolvers() -> None:
 
 
 register_resolvers()
+register_launcher_schema()  # hydra/launcher=slurm takes timeout_min=auto, mem_gb=auto

@@ -28,8 +28,9 @@ CONFIG_PATH = "pkg://hydratune.conf"
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
 def _task(cfg: DictConfig) -> float | None:
     from hydratune.pipeline import run  # heavy imports only when a job actually runs
+    from hydratune.run.frozen import frozen_job_config
 
-    return run(cfg)
+    return run(frozen_job_config(cfg))  # a sweep's job: its config as frozen at launch
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from hydratune.run.lifecycle import RunContext, open_run
 from hydratune.run.logs import trainer_log_callback
 from hydratune.steps.generate import attach_generation
 from hydratune.steps.modes import as_args, run_modes, splits_to_tokenize
+from hydratune.steps.plan import plan_run
 from hydratune.steps.train_evaluate import finish, train_and_evaluate
 from hydratune.training.throughput import count_tokens
 
@@ -63,6 +64,8 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
 
             nodes = {"model": cfg.model, "collator": cfg.collator, "trainer": cfg.trainer}
             return life.dry_run(lambda: dry_run(data, hooks, life.context.run_dir, **nodes))
+        if cfg.get("plan"):  # measure a few real steps, estimate the run, train nothing
+            return life.dry_run(lambda: plan_run(cfg, data, hooks, modes, args, life))
         resolved = OmegaConf.to_container(cfg, resolve=True)
         tracker = life.start_tracker(cfg.logger, resolved, cfg.get("run_name"))
         set_seed(cfg.seed)  # before the model is built, so its initial weights follow the seed

@@ -25,6 +25,8 @@ from hydratune.compare.runs import (
 # Trainer reports speed under eval_* too; it says nothing about the model.
 SPEED_SUFFIXES = ("_runtime", "_samples_per_second", "_steps_per_second")
 RESERVED = ("run", "status", "error", "runtime_s", "started_at", "wandb_run_id", "run_dir")
+# the plan's estimate beside what the run measured (run.json: plan_estimate, measured_peak_*)
+PLANNED = ("est_runtime_s", "peak_memory_mb", "est_peak_memory_mb")
 
 
 def compare(paths, metric=None, sort=None, ascending=None, metrics=None) -> Comparison:
@@ -63,14 +65,14 @@ def build_table(records: list[dict]) -> Comparison:
     for r in records:
         row = {"run": r["run"], **{names[k]: r["overrides"].get(k) for k in varied}}
         row.update(status=r["status"], error=r["error"], **r["metrics"])
-        row.update({k: r[k] for k in ("runtime_s", "started_at", "wandb_run_id", "run_dir")})
+        row.update({k: r[k] for k in (*RESERVED[3:], *PLANNED)})
         rows.append(row)
     table = pd.DataFrame(rows)
     for column in names.values():
         table[column] = _maybe_numeric(table[column])
     metric_columns = order_metrics({k for r in records for k in r["metrics"]})
     fixed = ["run", *names.values(), "status", "error"]
-    table = table[fixed + metric_columns + list(RESERVED[3:])]
+    table = table[fixed + metric_columns + list(RESERVED[3:]) + list(PLANNED)]
     params = [names[k] for k in varied if k not in seeds]
     return Comparison(table, params, [names[k] for k in seeds], names, constant)
 
@@ -163,7 +165,8 @@ def _to_text(frame: pd.DataFrame) -> str:
 def _shown_columns(comparison: Comparison, metrics: list[str]) -> list[str]:
     table = comparison.table
     errors = ["error"] if table["error"].notna().any() else []
-    return ["run", *comparison.names.values(), "status", *errors, *metrics, "runtime_s"]
+    planned = [c for c in PLANNED if table[c].notna().any()]  # shown when a run has them
+    return ["run", *comparison.names.values(), "status", *errors, *metrics, "runtime_s", *planned]
 
 
 def _column(comparison: Comparison, name: str) -> str:

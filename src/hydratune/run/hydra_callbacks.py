@@ -89,17 +89,23 @@ def batch_size(hydra: DictConfig) -> int:
     sweeper = hydra.sweeper
     if "n_jobs" in sweeper:  # Optuna: trials asked for n_jobs at a time
         return int(sweeper.n_jobs or 1)
+    batches = sweep_batches(hydra, sweeper.get("max_batch_size"))
+    return max(1, len(batches[0]) if batches else 1)
+
+
+def sweep_batches(hydra: DictConfig, max_batch_size: int | None = None) -> list[list[list[str]]]:
+    """The basic sweeper's jobs (each a list of overrides), in its batches and job order; empty
+    for a sweep it rejects (it reports that itself)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     given = list(hydra.overrides.task)
-    given += [f"{key}={value}" for key, value in (sweeper.get("params") or {}).items()]
+    given += [f"{key}={value}" for key, value in (hydra.sweeper.get("params") or {}).items()]
     try:
         overrides = OverridesParser.create().parse_overrides(given)
-        batches = BasicSweeper.split_arguments(overrides, sweeper.get("max_batch_size"))
+        return BasicSweeper.split_arguments(overrides, max_batch_size)
     except Exception:  # noqa: BLE001  a sweep the basic sweeper rejects: it reports that itself
-        return 1
-    return max(1, len(batches[0]) if batches else 1)
+        return []
 
 
 class RunReport(Callback):

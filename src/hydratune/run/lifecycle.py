@@ -21,6 +21,7 @@ from hydratune.config.errors import ConfigError
 from hydratune.config.overrides import as_typed
 from hydratune.run import claim
 from hydratune.run.distributed import is_main_process
+from hydratune.run.plan_table import planned
 from hydratune.run.record import RunRecord
 from hydratune.run.redact import redact_hydra_files, redact_overrides
 from hydratune.run.tracking import NoTracker
@@ -201,6 +202,7 @@ class Lifecycle:
     def __enter__(self) -> Lifecycle:
         self._previous_sigterm = _catch_sigterm()
         self.record.start()
+        self.record.update(**planned(self.context.sweep_dir, self.context.overrides))
         if self.main:
             redact_hydra_files(self.context.run_dir)
         if self.attempt.action == "resume":

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from hydratune.run import provenance
+from hydratune.run.memory import mark_peak, peak_memory_mb
 from hydratune.run.redact import redact_overrides
 
 PACKAGES = (
@@ -80,6 +81,7 @@ class RunRecord:
             "started_at": _now(),
             "git": provenance.code_state(run_dir, project_dir) if enabled else {},
             "packages": package_versions(),
+            "code": str(Path(__file__).resolve().parents[1]),  # which hydratune ran (snapshots)
             "python": platform.python_version(),
             "host": socket.gethostname(),
             "hardware": provenance.hardware(),
@@ -90,6 +92,7 @@ class RunRecord:
         }
 
     def start(self) -> RunRecord:
+        mark_peak()  # this run's own peak, also after earlier jobs in the same process
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.save()
         return self
@@ -107,6 +110,10 @@ class RunRecord:
         self.data["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
         self.data["hardware"] = provenance.hardware()  # now with the GPUs torch saw
         self.data["data_files"] = provenance.data_fingerprints()
+        peaks = peak_memory_mb()
+        self.data["measured_peak_memory_mb"] = peaks["rss"]
+        if "gpu_allocated" in peaks:
+            self.data["measured_peak_gpu_memory_mb"] = peaks["gpu_allocated"]
         if error is not None:
             self.data["error"] = {"type": type(error).__name__, "message": str(error)}
         self.save()
