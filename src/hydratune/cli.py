@@ -20,6 +20,7 @@ import hydra
 from omegaconf import DictConfig
 
 import hydratune.run.distributed  # registers the config resolvers; imports nothing heavy
+from hydratune.compat.hydra_help import help_lists_searchpath
 from hydratune.config.messages import clean_errors
 from hydratune.config.overrides import force_trainer_args
 from hydratune.run.hydra_callbacks import end_sweep
@@ -42,7 +43,7 @@ def main() -> None:
     hydratune.run.distributed.share_start_time()  # torchrun: every rank uses rank 0's dir
     import_from_cwd()
     sys.argv = [sys.argv[0], *force_trainer_args(sys.argv[1:])]
-    with clean_errors("hydratune"):
+    with clean_errors("hydratune"), help_lists_searchpath(sys.argv[1:]):
         try:
             _task()
         except BaseException:
