@@ -90,6 +90,9 @@ ClusterName=hydratune
 SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
+# a requeued job waits out its credential's lifetime before it starts again (default 120 s):
+# 30 s lets the time-limit requeue test run three attempts in a few minutes
+AuthInfo=cred_expire=30
 CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
 MpiDefault=none
 # no cgroups in a container: track processes by parent, bind nothing

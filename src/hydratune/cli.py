@@ -13,20 +13,26 @@ experiments on top of ours), ``--shell-completion``. Outputs go under the curren
 
 from __future__ import annotations
 
+import os
 import sys
 
 import hydra
 from omegaconf import DictConfig
 
 import hydratune.run.distributed  # registers the config resolvers; imports nothing heavy
+from hydratune.compat.hydra_help import help_lists_searchpath
 from hydratune.config.messages import clean_errors
 from hydratune.config.overrides import force_trainer_args
+from hydratune.run.hydra_callbacks import end_sweep
 
 CONFIG_PATH = "pkg://hydratune.conf"
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
 def _task(cfg: DictConfig) -> float | None:
+    from hydratune.run.preflight import preflight
+
+    preflight(cfg)  # config errors before torch and transformers load
     from hydratune.pipeline import run  # heavy imports only when a job actually runs
     from hydratune.run.frozen import frozen_job_config
 
@@ -36,9 +42,28 @@ def _task(cfg: DictConfig) -> float | None:
 def main() -> None:
     """``hydratune [overrides]``: one run, or a sweep with ``-m``."""
     hydratune.run.distributed.share_start_time()  # torchrun: every rank uses rank 0's dir
+    import_from_cwd()
     sys.argv = [sys.argv[0], *force_trainer_args(sys.argv[1:])]
-    with clean_errors("hydratune"):
-        _task()
+    with clean_errors("hydratune"), help_lists_searchpath(sys.argv[1:]):
+        try:
+            _task()
+        except BaseException:
+            end_sweep()  # Hydra re-raises a sweep's first failed job: the table still comes
+            raise
+        if not end_sweep():
+            sys.exit(1)  # a job failed and the sweeper did not raise (its table says which)
+
+
+def import_from_cwd() -> None:
+    """Your modules from the current directory, as ``python -m`` finds them
+    (``trainer.cls=my_pkg.CustomTrainer``): first on the import path of this process and, via
+    PYTHONPATH, of the jobs it starts (joblib workers, SLURM jobs, torchrun ranks)."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if cwd not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [cwd, *paths] if p)
 
 
 def compare() -> None:

@@ -228,3 +228,28 @@ def test_column_names_are_the_shortest_unambiguous_suffix():
         "trainer.args.learning_rate": "learning_rate",
         "seed": "seed",
     }
+
+
+def test_unrelated_runs_plot_one_default_category_and_legends_apart(tmp_path):
+    from hydratune.compare.plot import figure
+
+    unrelated = {
+        "plain": [],
+        "sft": ["trainer=sft", "peft=lora", "model=tiny_llama", "data=demo_chat"],
+        "s2s": ["trainer=seq2seq", "data=demo_seq2seq"],
+        "lr": ["trainer.args.learning_rate=0.001", "loss=weighted_ce"],
+    }
+    for i, (name, overrides) in enumerate(unrelated.items()):
+        write_run(tmp_path / name, overrides, accuracy=0.6 + i / 20)
+    fig = figure(compare([tmp_path / name for name in unrelated]))
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_xticklabels()]
+    for ax in panels:  # runs that left a param unset are one category, not one per run
+        ticks = [t.get_text().split("\n")[0] for t in ax.get_xticklabels()]
+        assert ticks.count("(default)") <= 1, ticks
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    texts = [t.get_text() for legend in legends for t in legend.get_texts()]
+    assert texts and not any("(default)" in t for t in texts)  # only what a run set
+    boxes = [legend.get_window_extent() for legend in legends]
+    overlapping = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+    assert not overlapping

@@ -119,3 +119,45 @@ def test_a_users_config_dir_adds_data_and_experiments(venv, tmp_path, write_rows
     searched = sh(venv / "bin/hydratune", f"hydra.searchpath=[file://{conf}]", "data=reviews",
                   "--cfg", "job", cwd=work)  # fmt: skip
     assert "label_column: stars" in searched.stdout
+    listed = sh(venv / "bin/hydratune", f"hydra.searchpath=[file://{conf}]", "--help", cwd=work)
+    assert "data: demo_chat, demo_sentiment, demo_seq2seq, files, hub, reviews," in listed.stdout
+
+
+def test_your_own_code_from_your_project_dir_by_target(venv, tmp_path):
+    """The README's `metrics._target_=my_pkg.my_metrics` and `trainer.cls=my_pkg.CustomTrainer`,
+    run from the project dir that holds my_pkg, with nothing on PYTHONPATH."""
+    work = tmp_path / "myproj"
+    (work / "my_pkg").mkdir(parents=True)
+    (work / "my_pkg" / "__init__.py").write_text(textwrap.dedent("""\
+        import numpy as np
+        from transformers import Trainer
+
+        def my_metrics(eval_pred):
+            logits, labels = eval_pred
+            return {"my_accuracy": float((np.argmax(logits, -1) == labels).mean())}
+
+        class CustomTrainer(Trainer):
+            pass
+        """))  # fmt: skip
+    sh(venv / "bin/hydratune", "metrics._target_=my_pkg.my_metrics",
+       "trainer.cls=my_pkg.CustomTrainer", *TINY, cwd=work)  # fmt: skip
+    (run_dir,) = (work / "outputs").glob("*/*")
+    assert "eval_my_accuracy" in json.loads((run_dir / "metrics.json").read_text())
+    logged = (run_dir / "run.log").read_text()
+    assert (
+        "Dropped the replaced option's keys that your _target_ does not take: metrics.average"
+        in logged
+    )
+
+
+def test_a_sweep_with_a_failed_job_ends_with_its_table_and_exit_1(venv, tmp_path):
+    done = sh(venv / "bin/hydratune", "-m", "trainer.args.fp16=true,false", *TINY, cwd=tmp_path,
+              check=False)  # fmt: skip
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said[-3000:]
+    (sweep,) = (tmp_path / "multirun").glob("*/*")
+    assert f"Sweep {sweep.relative_to(tmp_path)}: 2 jobs, 1 did not succeed" in said
+    rows = [line.split() for line in said.splitlines() if line[:2] in ("0 ", "1 ")]
+    assert [row[:2] for row in rows] == [["0", "failed"], ["1", "completed"]], said[-3000:]
+    assert "ConfigError" in rows[0] and rows[1][2] != "-"  # error type; the metric
+    assert "Error: trainer.args.fp16=true needs a CUDA GPU" in done.stderr

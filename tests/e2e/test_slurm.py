@@ -140,3 +140,54 @@ def test_a_slurm_job_of_two_tasks_trains_as_two_ddp_ranks(tmp_path):
     # 96 rows, batch 16 on each of 2 ranks: 3 optimizer steps, not 6 (each rank its own half)
     assert max(entry["step"] for entry in history) == 3
     assert len(list((sweep / "0" / "wandb").glob("offline-run-*"))) == 1  # rank 0 only
+
+
+def _record(path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):  # not written yet
+        return {}
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_a_job_that_reaches_its_time_limit_again_is_requeued_again_and_resumes(tmp_path):
+    """Two time limits, two requeues: the third attempt resumes from a checkpoint in the same
+    W&B run. (Attempt 3 is where this stops: a job of 2-minute attempts never completes.)"""
+    import os
+    import sys
+
+    from conftest import REPO
+
+    reason = _no_cluster_reason()
+    if reason:
+        pytest.skip(reason)
+    sweep, log = tmp_path / "sweep", (tmp_path / "sweep.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "run.py"), "-m", "hydra/launcher=slurm",
+         "hydra.launcher.partition=debug", "hydra.launcher.cpus_per_task=1",
+         "hydra.launcher.timeout_min=2", "hydra.launcher.signal_delay_s=60",
+         "trainer.args.max_steps=100000", "data.max_train_samples=96", "data.max_eval_samples=32",
+         "trainer.args.disable_tqdm=true", f"hydra.sweep.dir={sweep}"],
+        cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=log,
+    )  # fmt: skip
+    record, deadline = {}, time.monotonic() + SWEEP_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            record = _record(sweep / "0" / "run.json")
+            if record.get("attempt", 0) >= 3:
+                break
+            time.sleep(2)
+    finally:
+        _cancel_jobs_of(sweep)
+        proc.kill()
+        log.close()
+    said = (tmp_path / "sweep.log").read_text()[-3000:]
+    job_logs = "".join(p.read_text() for p in sweep.glob(".submitit/*/*_log.*"))
+    assert record.get("attempt", 0) >= 3, f"{record}\n{said}\n{job_logs[-3000:]}"
+    assert record["resumed_from_step"] > 0
+    assert job_logs.count("Requeued job") >= 2 and "CalledProcessError" not in job_logs
+    runs = {p.name.rsplit("-", 1)[1] for p in (sweep / "0" / "wandb").glob("offline-run-*")}
+    assert runs == {record["wandb_run_id"]}  # every attempt in the first attempt's W&B run
+    print(f"attempt {record['attempt']}, resumed from step {record['resumed_from_step']}, "
+          f"W&B run {record['wandb_run_id']}")  # fmt: skip

@@ -156,6 +156,38 @@ def test_sigterm_takes_the_requeue_path_of_sigusr2(tmp_path):
     assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
 
 
+def test_sigterm_during_the_requeue_does_not_requeue_again(tmp_path):
+    """``scontrol requeue`` makes SLURM send SIGTERM while submitit's SIGUSR2 handler is still
+    running: a second requeue of the requeued job fails (exit 1) and used to fail the job at
+    its second time limit."""
+    import os
+    import signal
+
+    from hydratune.run.lifecycle import Attempt, Lifecycle, RunContext
+
+    requeued = []
+
+    def requeue(signum, frame):  # submitit's checkpoint_and_try_requeue, with SLURM's answer
+        requeued.append(signal.Signals(signum).name)
+        if len(requeued) > 1:
+            raise subprocess.CalledProcessError(1, ["scontrol", "requeue", "1"])
+        os.kill(os.getpid(), signal.SIGTERM)  # what `scontrol requeue` brings
+        signal.sigtimedwait([], 0.1)  # the SIGTERM handler runs here, inside this one
+        raise SystemExit(-1)
+
+    previous = signal.signal(signal.SIGUSR2, requeue)
+    try:
+        life = Lifecycle(RunContext(tmp_path / "run", ["seed=1"]), Attempt("fresh"))
+        with pytest.raises(SystemExit) as caught, life:
+            os.kill(os.getpid(), signal.SIGUSR2)  # the time limit's signal
+            signal.sigtimedwait([], 0.1)
+        assert signal.getsignal(signal.SIGUSR2) is requeue  # submitit's handler is back
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert requeued == ["SIGUSR2"] and caught.value.code == -1
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "interrupted"
+
+
 def wandb_core_pids(parent: int) -> list[int]:
     """wandb-core service processes started under ``parent``."""
     found = []

@@ -303,14 +303,17 @@ def test_own_callbacks_by_target_are_called(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_early_stopping_ends_the_demo_early_and_keeps_the_best_model(tmp_path):
+def test_early_stopping_ends_the_demo_early_and_keeps_the_best_model(tmp_path, caplog):
+    import logging
+
     from safetensors.torch import load_file
 
     run_dir = tmp_path / "run"
     cfg = compose_config(
         "logger=none", "callbacks=early_stopping", "trainer.args.disable_tqdm=true"
     )
-    run(cfg, run_dir=run_dir, overrides=["callbacks=early_stopping"])
+    with caplog.at_level(logging.INFO, logger="hydratune"):
+        run(cfg, run_dir=run_dir, overrides=["callbacks=early_stopping"])
     history = read_json(run_dir / "log_history.json")
     evals = [e for e in history if "eval_loss" in e and "train_loss" not in e]
     assert history[-1]["epoch"] < cfg.trainer.args.num_train_epochs  # stopped early
@@ -321,6 +324,9 @@ def test_early_stopping_ends_the_demo_early_and_keeps_the_best_model(tmp_path):
         load_file(f"{best}/model.safetensors"),
     )
     assert all(saved[k].equal(kept[k]) for k in kept)
+    said = caplog.text  # when it stopped and what it kept, in the run's log
+    assert f"Early stopping at step {history[-1]['step']}: eval_loss=" in said
+    assert f"Kept the best checkpoint, {best} (step {best.rsplit('-', 1)[1]}, eval_loss=" in said
     metrics = read_json(run_dir / "metrics.json")
     assert metrics["eval_loss"] == pytest.approx(min(e["eval_loss"] for e in evals[:-1]), abs=1e-6)
 

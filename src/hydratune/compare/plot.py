@@ -5,6 +5,7 @@ when seeds vary."""
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,11 @@ LINE_STYLES = ("-", "--", ":", "-.")
 
 def plot(comparison: Comparison, path: Path) -> None:
     """The primary metric per varied parameter (seeds as mean and min-max), then loss curves."""
+    figure(comparison).savefig(path, dpi=110)
+
+
+def figure(comparison: Comparison):
+    """The figure :func:`plot` saves."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -48,7 +54,7 @@ def plot(comparison: Comparison, path: Path) -> None:
     if not cells:
         fig.text(0.5, 0.5, "No completed runs to plot", ha="center", va="center", fontsize=14)
     fig.suptitle(_title(comparison), fontsize=13)
-    fig.savefig(path, dpi=110)
+    return fig
 
 
 def _plot_metric(ax, comparison: Comparison, param: str | None) -> None:
@@ -217,12 +223,17 @@ def _setting(row, params) -> tuple:
 
 
 def _setting_label(values) -> str:
-    """``{"learning_rate": 0.001, "seed": 1}`` (or a row) -> ``learning_rate=0.001, seed=1``."""
-    return ", ".join(f"{k}={fmt(v)}" for k, v in values.items())
+    """``{"learning_rate": 0.001, "seed": 1}`` (or a row) -> ``learning_rate=0.001, seed=1``;
+    params a run left at their default are not named (unrelated runs set different ones)."""
+    said = [f"{k}={fmt(v)}" for k, v in values.items() if fmt(v) != fmt(None)]
+    only = f"{next(iter(values), '')}={fmt(None)}" if len(values) == 1 else "defaults"
+    # wrapped: a legend wider than its panel runs into the next panel's legend
+    return "\n".join(textwrap.wrap(", ".join(said), 48)) or only
 
 
 def _ordered_values(column: pd.Series) -> list:
-    values = list(dict.fromkeys(column.tolist()))
+    """The distinct values, one per label: NaN and None are one "(default)" (NaN != NaN)."""
+    values = list({fmt(v): v for v in column.tolist()}.values())
     if _numeric(values):
         return sorted(values, key=lambda v: (missing(v), 0 if missing(v) else v))
     return sorted(values, key=fmt)

@@ -7,6 +7,7 @@ works offline, on a sweep that is still running, and on sweeps where some jobs f
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -123,8 +124,17 @@ def sort_table(table: pd.DataFrame, key: str | None, ascending: bool = True) -> 
     """Rows by ``key``; runs without a value (failed, running) last either way."""
     if key is None:
         return table
-    ordered = table.sort_values(key, ascending=ascending, na_position="last", kind="stable")
+    ordered = table.sort_values(
+        key, ascending=ascending, na_position="last", kind="stable", key=_natural_column
+    )
     return ordered.reset_index(drop=True)
+
+
+def _natural_column(column: pd.Series) -> pd.Series:
+    """Run names (job numbers) in numeric order, 2 before 10; other columns as they are."""
+    if column.name != "run":
+        return column
+    return column.map(lambda name: re.sub(r"\d+", lambda m: m.group().zfill(12), str(name)))
 
 
 def aggregate_seeds(comparison: Comparison, metric: str | None = None) -> pd.DataFrame:

@@ -41,6 +41,16 @@ def choice_problems(args: dict, args_class: type) -> list[str]:
     return problems
 
 
+def field_choice_problems(args: dict, owner: str, fields: dict) -> list[str]:
+    """The same check on fields already read (``ArgField.choices``: the signature cache's)."""
+    problems = []
+    for key, value in args.items():
+        choices = getattr(fields.get(key), "choices", None)
+        if choices and isinstance(value, str) and value not in choices:
+            problems.append(_problem(key, value, list(choices), owner))
+    return problems
+
+
 def _problem(key: str, value: str, choices: list[str], owner: str) -> str:
     close = difflib.get_close_matches(value, choices, n=3, cutoff=0.5)
     hint = f" Did you mean {close}?" if close else ""

@@ -8,6 +8,7 @@ Each of these fails late (after the model loaded, or at the first step) or, wors
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 from omegaconf import DictConfig
@@ -32,12 +33,17 @@ CPU_INSTEAD = "On a CPU drop it"
 
 
 def device_problems(cfg: DictConfig) -> list[str]:
-    """Every setting above that this machine cannot run, each with its fix."""
-    import torch
-
-    gpu = torch.cuda.is_available()
+    """Every setting above that this machine cannot run, each with its fix. torch is imported
+    only when one of them is set: config errors are reported before torch loads."""
     args = cfg.trainer.get("args") or {}
     model = cfg.get("model") or {}
+    asked = [args.get(k) for k in ("fp16", "use_liger_kernel", "deepspeed", "fsdp")]
+    kernel = model.get("attn_implementation")
+    if not any(asked) and not model.get("quantization") and not str(kernel).startswith("flash"):
+        return []
+    from hydratune.groups.model.loading import FLASH_PACKAGE  # imports torch
+
+    gpu = _cuda_visible()
     problems = []
     if args.get("fp16") and not gpu:
         problems.append(
@@ -47,7 +53,6 @@ def device_problems(cfg: DictConfig) -> list[str]:
     if args.get("use_liger_kernel"):
         problems += _needs("trainer.args.use_liger_kernel=true (Liger's Triton kernels)", gpu,
                            "liger_kernel", "liger-kernel")  # fmt: skip
-    kernel = model.get("attn_implementation")
     if kernel in FLASH_PACKAGE:
         module, package = FLASH_PACKAGE[kernel]
         instead = "or model.attn_implementation=sdpa"
@@ -66,7 +71,16 @@ def device_problems(cfg: DictConfig) -> list[str]:
     return problems
 
 
+@functools.cache
+def _cuda_visible() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _needs(what: str, gpu: bool, module: str, package: str, instead: str = "") -> list[str]:
+    from hydratune.groups.model.loading import has_module
+
     missing = []
     if not gpu:
         missing.append("a CUDA GPU (none is visible)")

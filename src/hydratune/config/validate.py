@@ -18,10 +18,11 @@ import inspect
 import numbers
 import typing
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
-from hydratune.config.arg_choices import choice_problems
+from hydratune.config.arg_choices import field_choice_problems, field_choices
 from hydratune.config.device import device_problems
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import GROUPS
@@ -43,13 +44,51 @@ ARG_RANGES = {  # TrainingArguments values that fail late, or silently, when out
 _UnionType = type(int | None)
 
 
-def validate(cfg: DictConfig) -> DictConfig:
+class Spec(NamedTuple):
+    """What validation reads of a builder: its YAML parameters (None: it takes any key), their
+    annotations, and the trainer class it defaults to (``cls``), if any."""
+
+    known: dict[str, inspect.Parameter] | None
+    hints: dict
+    cls: str | None = None
+
+
+class ArgField(NamedTuple):
+    """What validation reads of an arguments dataclass field: the plain types it takes and the
+    flag value argparse accepts for it (``const``)."""
+
+    types: tuple[type, ...]
+    const: object = None
+    choices: tuple[str, ...] | None = None  # the library's own list (an Enum arm or metadata)
+
+
+class Live:
+    """Signatures read from the imported builders and arguments classes (the slow path:
+    importing them imports torch and transformers); :mod:`hydratune.config.early` caches them."""
+
+    def builder(self, target: str) -> Spec:
+        builder = locate(target)
+        params = inspect.signature(builder).parameters
+        cls = params["cls"].default if "cls" in params else None
+        return Spec(
+            yaml_parameters(builder), _type_hints(builder), cls if isinstance(cls, str) else None
+        )
+
+    def arguments(self, trainer: DictConfig) -> tuple[str, dict[str, ArgField]] | None:
+        args_class = trainer_arguments_class(trainer)
+        return None if args_class is None else (args_class.__name__, argument_fields(args_class))
+
+
+LIVE = Live()
+
+
+def validate(cfg: DictConfig, lookup=LIVE) -> DictConfig:
     """Raise one :class:`ConfigError` listing every problem found in ``cfg``."""
     problems = seed_problems(cfg.get("seed"))
     for group in GROUPS:
         if group in cfg and cfg[group] is not None:
-            problems += node_problems(cfg[group], group)
-    problems += trainer_args_problems(cfg.trainer)
+            problems += node_problems(cfg[group], group, lookup)
+    problems += trainer_args_problems(cfg.trainer, lookup)
     problems += metric_name_problems(cfg) + predict_problems(cfg.get("predict"))
     problems += device_problems(cfg)  # GPU-only settings on this machine
     raise_all(problems)
@@ -93,19 +132,17 @@ def yaml_parameters(builder) -> dict[str, inspect.Parameter] | None:
     return {n: p for n, p in params.items() if p.kind != p.VAR_POSITIONAL}
 
 
-def node_problems(node: DictConfig, group: str) -> list[str]:
+def node_problems(node: DictConfig, group: str, lookup=LIVE) -> list[str]:
     """Every key of a group's node must be a YAML parameter of its builder, of the right type."""
     target = node.get("_target_")
     if not target:
         return []
     try:
-        builder = locate(target)
+        known, hints, _ = lookup.builder(target)
     except ConfigError as err:
         return [f"{group}._target_: {err}"]
-    known = yaml_parameters(builder)
     if known is None:
         return []
-    hints = _type_hints(builder)
     problems = []
     for key in node:
         if key.startswith("_") and key.endswith("_"):
@@ -184,31 +221,28 @@ def _describe(hint) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
-def trainer_args_problems(trainer: DictConfig) -> list[str]:
+def trainer_args_problems(trainer: DictConfig, lookup=LIVE) -> list[str]:
     """``trainer.args``: known field names, values of the field's type, positive sizes."""
     args = OmegaConf.to_container(trainer.get("args") or {}, resolve=True)
     problems = []
     try:
-        args_class = trainer_arguments_class(trainer)
+        found = lookup.arguments(trainer)
     except ConfigError as err:
         return [str(err)]
-    if args_class is not None:
-        fields = {f.name: f for f in dataclasses.fields(args_class)}
-        hints = typing.get_type_hints(args_class)
+    if found is not None:
+        class_name, fields = found
         for key, value in args.items():
             if key not in fields:
-                unknown = f"is not a {args_class.__name__} field.{_close(key, fields)}"
+                unknown = f"is not a {class_name} field.{_close(key, fields)}"
                 problems.append(
                     renamed_message(f"trainer.args.{key}") or f"trainer.args.{key} {unknown}"
                 )
-            elif not _plain_type_fits(value, hints.get(key, fields[key].type)) and not (
-                _is_flag_value(value, fields[key])
-            ):
-                names = " or ".join(t.__name__ for t in _scalar_types(hints.get(key)))
+            elif not _plain_type_fits(value, fields[key]):
+                names = " or ".join(t.__name__ for t in fields[key].types)
                 problems.append(
                     f"trainer.args.{key}={value!r} must be {names}, not {type(value).__name__}."
                 )
-        problems += choice_problems(args, args_class)
+        problems += field_choice_problems(args, class_name, fields)
     for key, bounds in ARG_RANGES.items():
         value = args.get(key)
         problem = bounds.problem(value) if isinstance(value, numbers.Number) else None
@@ -244,17 +278,27 @@ def trainer_arguments_class(trainer: DictConfig) -> type | None:
     return annotation if dataclasses.is_dataclass(annotation) else None
 
 
-def _is_flag_value(value, field) -> bool:
-    """A field typed ``str`` that also takes ``True`` as a bare flag (``fsdp=True``, the
-    library's own advice): argparse's ``const`` in its metadata says so."""
-    const = field.metadata.get("const")
-    return const is not None and type(value) is type(const) and value == const
+def argument_fields(args_class: type) -> dict[str, ArgField]:
+    """Each field of an arguments dataclass with its plain types and flag value. A field typed
+    ``str`` may also take ``True`` as a bare flag (``fsdp=True``, the library's own advice):
+    argparse's ``const`` in its metadata says so."""
+    hints = typing.get_type_hints(args_class)
+    fields = {}
+    for f in dataclasses.fields(args_class):
+        hint = hints.get(f.name, f.type)
+        choices = field_choices(f, hint)
+        fields[f.name] = ArgField(
+            _scalar_types(hint), f.metadata.get("const"), tuple(choices) if choices else None
+        )
+    return fields
 
 
-def _plain_type_fits(value, hint) -> bool:
+def _plain_type_fits(value, field: ArgField) -> bool:
     """Arguments fields: only plain scalar types are checked (others are the library's job)."""
-    expected = _scalar_types(hint)
+    expected, const = field.types, field.const
     if value is None or not expected or isinstance(value, expected):
+        return True
+    if const is not None and type(value) is type(const) and value == const:
         return True
     return float in expected and isinstance(value, int) and not isinstance(value, bool)
 

@@ -12,7 +12,11 @@ transformers mid-run.
 
 from __future__ import annotations
 
+import logging
+
 from hydratune.config.errors import ConfigError
+
+log = logging.getLogger("hydratune")
 
 
 def none(args: dict | None = None, *, extra: list | None = None) -> list:
@@ -29,14 +33,42 @@ def early_stopping(
     extra: list | None = None,
 ) -> list:
     """transformers' EarlyStoppingCallback, with ``load_best_model_at_end`` and
-    ``metric_for_best_model`` set and the eval/save strategies checked to match."""
-    from transformers import EarlyStoppingCallback
-
+    ``metric_for_best_model`` set and the eval/save strategies checked to match; it logs the
+    step it stopped at and the checkpoint the run keeps."""
     if patience < 1:
         raise ConfigError(f"callbacks.patience={patience} must be at least 1.")
     complete_args(args, metric)
-    stop = EarlyStoppingCallback(patience, early_stopping_threshold=threshold)
+    stop = logged_early_stopping()(patience, early_stopping_threshold=threshold)
     return [stop, *own_callbacks(extra)]
+
+
+def logged_early_stopping() -> type:
+    """EarlyStoppingCallback that says when it stopped (step, metric, best value) and, at the
+    end, which checkpoint's weights the run keeps. It keeps the library's class name: Trainer
+    restores a callback's state on resume by class name."""
+    from transformers import EarlyStoppingCallback as Library
+
+    class EarlyStoppingCallback(Library):
+        def on_evaluate(self, args, state, control, metrics, **kwargs):
+            super().on_evaluate(args, state, control, metrics, **kwargs)
+            if self.early_stopping_patience_counter >= self.early_stopping_patience:
+                name = args.metric_for_best_model
+                name = name if name.startswith("eval_") else f"eval_{name}"
+                log.info(
+                    "Early stopping at step %d: %s=%.4g has not improved on the best, %.4g, "
+                    "for %d evaluations", state.global_step, name, metrics.get(name),
+                    state.best_metric, self.early_stopping_patience_counter,
+                )  # fmt: skip
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if state.best_model_checkpoint:
+                log.info(
+                    "Kept the best checkpoint, %s (step %s, %s=%.4g): model/ holds its weights",
+                    state.best_model_checkpoint, state.best_global_step,
+                    args.metric_for_best_model, state.best_metric,
+                )  # fmt: skip
+
+    return EarlyStoppingCallback
 
 
 def complete_args(args: dict, metric: str) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from hydratune.run.distributed import rank
+
 log = logging.getLogger("hydratune")
 
 
@@ -110,34 +112,77 @@ def sweep_batches(hydra: DictConfig, max_batch_size: int | None = None) -> list[
 
 class RunReport(Callback):
     """One line at the end of every run (status, main metric, wall time, run dir), and a table
-    of the jobs at the end of a sweep, read back from each job's run.json and metrics.json."""
+    of the jobs at the end of a sweep, read back from each job's run.json and metrics.json.
+
+    A sweep whose job failed never reaches ``on_multirun_end``: Hydra re-raises the first
+    failure from the sweeper. So the sweep is remembered when it starts, and the ``hydratune``
+    command calls :func:`end_sweep` whichever way the sweep ended."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        _open_sweep.update(dir=Path(config.hydra.sweep.dir), metric=config.get("optimized_metric"))
 
     def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
         run_dir = Path(job_return.hydra_cfg.hydra.runtime.output_dir)
-        fallback = "completed" if job_return.status.name == "COMPLETED" else "failed"
-        row = job_row(run_dir, config.get("optimized_metric"), fallback)
+        failed = job_return.status.name != "COMPLETED"
+        error = getattr(job_return, "_return_value", None) if failed else None
+        _job_ends[run_dir] = ("failed" if failed else "completed", _error_type(error))
+        if rank() != 0:  # rank 0 writes run.json and says how the run ended
+            log.info("Rank %d %s: %s", rank(), _job_ends[run_dir][0], run_dir)
+            return
+        row = job_row(run_dir, config.get("optimized_metric"))
         status = f"{row['status']} ({row['error']})" if row["error"] else row["status"]
         log.info("Run %s%s in %s s: %s", status, _metric_text(row), row["wall_s"], run_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        job_dirs = sorted(p.parent for p in sweep_dir.glob("*/run.json"))
-        rows = [job_row(d, config.get("optimized_metric"), "unknown") for d in job_dirs]
-        if rows:
-            log.info("Sweep %s, %d jobs:\n%s", sweep_dir, len(rows), jobs_table(rows))
+        end_sweep()
 
 
-def job_row(run_dir: Path, metric: str | None, fallback_status: str) -> dict:
-    """A job's status, overrides, main metric (``optimized_metric``, else eval_loss) and wall
-    time, from the files it left (an error before run.json leaves only ``fallback_status``)."""
+_open_sweep: dict = {}  # the sweep this process runs, until its table is printed
+_job_ends: dict = {}  # run dir -> (status, error type), for jobs that left no run.json
+SUCCEEDED = {"completed", "dry_run"}
+
+
+def end_sweep() -> bool:
+    """Log the open sweep's table of jobs (if a sweep is open); False if any job did not
+    succeed."""
+    if not _open_sweep:
+        return True
+    sweep_dir, metric = _open_sweep.pop("dir"), _open_sweep.pop("metric")
+    rows = [job_row(d, metric) for d in job_dirs(sweep_dir)]
+    failed = [r for r in rows if r["status"] not in SUCCEEDED]
+    outcome = f"{len(failed)} did not succeed" if failed else "all succeeded"
+    log.info("Sweep %s: %d jobs, %s\n%s", sweep_dir, len(rows), outcome, jobs_table(rows))
+    return not failed
+
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The sweep's job dirs (Hydra writes ``.hydra/`` into each before the job runs), in job
+    number order: 0, 1, 2, ..., 10, 11."""
+    found = {p.parent for p in sweep_dir.glob("*/.hydra")} | {
+        p.parent for p in sweep_dir.glob("*/run.json")
+    }
+    return sorted(found, key=lambda d: job_order(d.name))
+
+
+def job_order(name: str) -> tuple:
+    """Sort key for job names: numbers by value, before any other name."""
+    return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+
+def job_row(run_dir: Path, metric: str | None, fallback_status: str = "unknown") -> dict:
+    """A job's status, error type, overrides, main metric (``optimized_metric``, else
+    eval_loss) and wall time, from the files it left (a job that failed before writing
+    run.json: what its end said, where this process saw it)."""
     record = _read(run_dir / "run.json")
     metrics = _read(run_dir / "metrics.json")
+    status, error = _job_ends.get(run_dir, (fallback_status, None))
     key = metric if metric in metrics else "eval_loss" if "eval_loss" in metrics else None
     return {
         "job": run_dir.name,
-        "status": record.get("status", fallback_status),
+        "run_dir": _shown(run_dir),
+        "status": record.get("status", status),
         "overrides": list(record.get("overrides") or []),
-        "error": (record.get("error") or {}).get("type"),
+        "error": (record.get("error") or {}).get("type") or (error if not record else None),
         "metric": key,
         "value": metrics.get(key) if key else None,
         "wall_s": record.get("timings_s", {}).get("total", "?"),
@@ -148,13 +193,26 @@ def jobs_table(rows: list[dict]) -> str:
     """One line per job; the overrides column keeps only those that differ between jobs."""
     metric = next((r["metric"] for r in rows if r["metric"]), "metric")
     shared = set.intersection(*(set(r["overrides"]) for r in rows)) if len(rows) > 1 else set()
-    header = ["job", "status", metric, "wall_s", "overrides"]
-    cells = [[r["job"], r["status"], _number(r["value"]), str(r["wall_s"]),
-              " ".join(o for o in r["overrides"] if o not in shared)] for r in rows]  # fmt: skip
+    header = ["job", "status", metric, "wall_s", "error", "run_dir", "overrides"]
+    cells = [[r["job"], r["status"], _number(r["value"]), str(r["wall_s"]), r["error"] or "-",
+              r["run_dir"], " ".join(o for o in r["overrides"] if o not in shared)]
+             for r in rows]  # fmt: skip
     widths = [max(len(str(c)) for c in column) for column in zip(header, *cells, strict=True)]
     lines = [header, ["-" * w for w in widths], *cells]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
                      for line in lines)  # fmt: skip
+
+
+def _error_type(error) -> str | None:
+    return type(error).__name__ if isinstance(error, BaseException) else None
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the current directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _metric_text(row: dict) -> str:

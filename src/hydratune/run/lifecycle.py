@@ -200,7 +200,7 @@ class Lifecycle:
         self.status_on_success = "completed"
 
     def __enter__(self) -> Lifecycle:
-        self._previous_sigterm = _catch_sigterm()
+        self._restore_signals = _catch_sigterm()
         self.record.start()
         self.record.update(**planned(self.context.sweep_dir, self.context.overrides))
         if self.main:
@@ -220,8 +220,8 @@ class Lifecycle:
         self.record.finish(status, error)
         self._finish_tracker(status)
         claim.release(self.context.run_dir)
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
+        if self._restore_signals is not None:
+            self._restore_signals()
         return False  # never swallow the error
 
     @contextmanager
@@ -297,19 +297,44 @@ def _catch_sigterm():
     """Make SIGTERM end the run like SLURM's requeue signal does: through the SIGUSR2 handler
     when one is installed (submitit's: requeue the job, then exit), and as an interruption that
     run.json records either way. Python's default would kill the process with run.json still
-    saying ``running``. Returns the previous handler (None where signals cannot be set: a
-    launcher's worker thread)."""
+    saying ``running``. Returns a function that puts the previous handlers back (None where
+    signals cannot be set: a launcher's worker thread).
+
+    The requeue runs once per process: ``scontrol requeue`` itself makes SLURM send SIGTERM
+    while submitit's SIGUSR2 handler is still in it (or exiting), and a second requeue of a job
+    already requeued fails (exit 1), which failed the job at its second time limit.
+    """
     if threading.current_thread() is not threading.main_thread():
         return None
+    requeue = signal.getsignal(signal.SIGUSR2)
+    requeuing = threading.Event()
+
+    def on_usr2(signum, frame):
+        requeuing.set()
+        requeue(signum, frame)  # submitit's: requeues and exits, or gives up and raises
+        requeuing.clear()  # it returned: another rank of the job requeues, not this one
 
     def on_sigterm(signum, frame):
-        requeue = signal.getsignal(signal.SIGUSR2)
+        if requeuing.is_set():
+            log.warning("SIGTERM while the job is being requeued: the requeue ends the run")
+            return
         if callable(requeue):
             log.warning("SIGTERM: taking the requeue path of SIGUSR2 (%s)", requeue)
             try:
-                requeue(signal.SIGUSR2, frame)  # submitit's requeues, then exits
+                on_usr2(signal.SIGUSR2, frame)
             except SystemExit as requeued:
                 raise Terminated(signum, requeued.code) from requeued
+            except Exception as err:  # noqa: BLE001  e.g. scontrol refused: still interrupted
+                log.warning("The requeue path failed: %s", err)
         raise Terminated(signum)
 
-    return signal.signal(signal.SIGTERM, on_sigterm)
+    previous = signal.signal(signal.SIGTERM, on_sigterm), requeue
+    if callable(requeue):
+        signal.signal(signal.SIGUSR2, on_usr2)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous[0])
+        if callable(requeue):
+            signal.signal(signal.SIGUSR2, previous[1])
+
+    return restore
