@@ -34,13 +34,21 @@ def imports() -> dict[str, set[str]]:
         name, targets = module_name(path), set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
-                base = node.module
-                targets.add(base)
-                targets |= {f"{base}.{alias.name}" for alias in node.names}
+                base = node.module  # `from pkg import module` depends on the module
+                named = {f"{base}.{alias.name}" for alias in node.names}
+                modules = {n for n in named if _is_module(n)}
+                targets |= modules or {base}
+                if len(modules) < len(named):
+                    targets.add(base)
             elif isinstance(node, ast.Import):
                 targets |= {alias.name for alias in node.names}
         found[name] = {t for t in targets if t.startswith("hydratune.")}
     return {name: {t for t in targets if t in found} for name, targets in found.items()}
+
+
+def _is_module(name: str) -> bool:
+    path = SRC.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 def layer(module: str) -> int | None:

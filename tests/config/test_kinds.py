@@ -46,10 +46,10 @@ def own_rows(*, rows: int = 8):
 
 @pytest.fixture
 def user_module(tmp_path, monkeypatch):
-    (tmp_path / "my_data.py").write_text(textwrap.dedent(USER_MODULE))
+    (tmp_path / "kinds_user_data.py").write_text(textwrap.dedent(USER_MODULE))
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield "my_data"
-    sys.modules.pop("my_data", None)
+    yield "kinds_user_data"
+    sys.modules.pop("kinds_user_data", None)
 
 
 def refusal(cfg, run_dir) -> str:
@@ -87,7 +87,7 @@ def test_a_declared_kind_stands_for_a_data_object_that_says_none(user_module, tm
 
 
 def test_a_users_metrics_builder_declaring_a_kind_is_checked_like_ours(tmp_path, monkeypatch):
-    (tmp_path / "my_metrics.py").write_text(
+    (tmp_path / "kinds_user_metrics.py").write_text(
         "from hydratune.config.kinds import works_on\n\n"
         "@works_on('multilabel')\n"
         "def exact(data=None):\n"
@@ -96,11 +96,11 @@ def test_a_users_metrics_builder_declaring_a_kind_is_checked_like_ours(tmp_path,
     monkeypatch.syspath_prepend(str(tmp_path))
     cfg = compose_config()
     with open_dict(cfg):
-        cfg.metrics = OmegaConf.create({"_target_": "my_metrics.exact"})
+        cfg.metrics = OmegaConf.create({"_target_": "kinds_user_metrics.exact"})
     message = refusal(cfg, tmp_path / "run")
-    assert message.startswith("metrics=my_metrics.exact works on multilabel data")
+    assert message.startswith("metrics=kinds_user_metrics.exact works on multilabel data")
     assert "use metrics=classification" in message
-    sys.modules.pop("my_metrics", None)
+    sys.modules.pop("kinds_user_metrics", None)
 
 
 def test_builders_declare_their_kinds_once():

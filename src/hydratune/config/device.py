@@ -41,8 +41,6 @@ def device_problems(cfg: DictConfig) -> list[str]:
     kernel = model.get("attn_implementation")
     if not any(asked) and not model.get("quantization") and not str(kernel).startswith("flash"):
         return []
-    from hydratune.groups.model.loading import FLASH_PACKAGE  # imports torch
-
     gpu = _cuda_visible()
     problems = []
     if args.get("fp16") and not gpu:
@@ -79,8 +77,6 @@ def _cuda_visible() -> bool:
 
 
 def _needs(what: str, gpu: bool, module: str, package: str, instead: str = "") -> list[str]:
-    from hydratune.groups.model.loading import has_module
-
     missing = []
     if not gpu:
         missing.append("a CUDA GPU (none is visible)")

@@ -18,7 +18,8 @@ from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import CLASSIFIERS, FOR_KIND, GROUPS, Kind, declared_kinds
 from hydratune.config.kinds import node_data_kinds as trainer_kinds
 from hydratune.config.model_limits import length_problems
-from hydratune.config.validate import locate, raise_all
+from hydratune.config.nodes import checkpoint_config, locate, option
+from hydratune.config.validate import raise_all
 
 JUDGED = ("collator", "metrics", "loss", "model")  # groups whose builders declare kinds
 
@@ -38,13 +39,6 @@ def check_fits(nodes: dict, data) -> None:
     problems += sft_model_problems(nodes.get("model"), data)
     problems += length_problems(nodes.get("model"), nodes["trainer"], data)
     raise_all(problems)
-
-
-def option(node: DictConfig | None, group: str) -> str | None:
-    """The option of ours a node builds (``hydratune.groups.<group>.<name>``), else None."""
-    target = (node or {}).get("_target_") or ""
-    module, _, name = target.rpartition(".")
-    return name if module.startswith(f"hydratune.groups.{group}") else None
 
 
 def builder_kinds(node) -> tuple[Kind, ...] | None:
@@ -118,24 +112,6 @@ def _checkpoint_architectures(node) -> tuple[list[str], str | None]:
     if config is None:
         return [], None
     return list(config.architectures or []), config.model_type
-
-
-def checkpoint_config(node):
-    """A ``model=hf`` checkpoint's config (config.json only, no weights); None when it cannot
-    be read here (model loading then says why)."""
-    from transformers import AutoConfig
-
-    from hydratune.compat.hub import local_only
-
-    path = str(node.name_or_path)
-    try:
-        config = AutoConfig.from_pretrained(
-            path, local_files_only=local_only(path), revision=node.get("revision"),
-            trust_remote_code=bool(node.get("trust_remote_code")),
-        )  # fmt: skip
-    except Exception:  # noqa: BLE001  missing or unreachable: model loading reports it clearly
-        return None
-    return config
 
 
 def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:

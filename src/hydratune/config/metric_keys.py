@@ -35,7 +35,7 @@ def declared_keys(builder) -> tuple[str, ...] | None:
 
 def metric_name_problems(cfg: DictConfig) -> list[str]:
     """Every metric name the config selects on that the run would never produce."""
-    from hydratune.config.validate import locate
+    from hydratune.config.nodes import locate
 
     target = (cfg.get("metrics") or {}).get("_target_")
     try:

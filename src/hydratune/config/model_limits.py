@@ -40,7 +40,7 @@ def lengths(trainer_node, data) -> dict[str, int | None]:
 
 def position_limit(node) -> tuple[int | None, str]:
     """The model's absolute-position limit and where it was read (None: no such limit)."""
-    from hydratune.config.fits import checkpoint_config, option
+    from hydratune.config.nodes import checkpoint_config, option
 
     if node is None:
         return None, ""

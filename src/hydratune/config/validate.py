@@ -27,6 +27,7 @@ from hydratune.config.device import device_problems
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import GROUPS
 from hydratune.config.metric_keys import metric_name_problems
+from hydratune.config.nodes import locate
 from hydratune.config.ranges import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, range_problem
 from hydratune.config.renamed import renamed_message
 
@@ -311,15 +312,6 @@ def _scalar_types(hint) -> tuple[type, ...]:
     plain = tuple(t for t in options if t in (int, float, bool, str))
     others = [t for t in options if t not in plain and t is not type(None)]
     return () if others else plain
-
-
-def locate(target: str):
-    from hydra.utils import get_object
-
-    try:
-        return get_object(target)
-    except Exception as err:
-        raise ConfigError(f"{target!r} cannot be imported: {err}") from err
 
 
 def _type_hints(builder) -> dict:

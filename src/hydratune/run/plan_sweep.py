@@ -34,6 +34,12 @@ class PlanSweep(Callback):
         self.launcher: dict = {}
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        try:
+            self._start(config)
+        except OSError:  # an unwritable sweep dir: the run-dir claim reports it, once
+            return
+
+    def _start(self, config: DictConfig) -> None:
         self.launcher = OmegaConf.to_container(config.hydra.launcher, resolve=False)
         jobs = [job for batch in sweep_batches(config.hydra) for job in batch]
         if "n_jobs" in config.hydra.sweeper:  # Optuna asks for its trials as it goes
