@@ -16,7 +16,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from hydratune.config.build import build, build_hooks, hook_parameters
+from hydratune.config.build import Hooks, build, build_hooks, hook_parameters
 from hydratune.config.fits import check_fits, group_nodes
 from hydratune.config.from_run import inherit
 from hydratune.config.kinds import Kind
@@ -54,9 +54,7 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
         check_fits(group_nodes(cfg), data)  # every group's declared kinds vs the data's
         modes = run_modes(args, data)
         args.update(as_args(modes))
-        hooks = build_hooks(cfg.loss, cfg.metrics, data)
-        hooks = hooks._replace(compute_loss_func=with_label_smoothing(
-            hooks.compute_loss_func, args.get("label_smoothing_factor"), data))  # fmt: skip
+        hooks = run_hooks(cfg.loss, cfg.metrics, data, args.get("label_smoothing_factor"))
         life.note(mode=modes.name, from_run=cfg.get("from_run"),
                   loss=hook_parameters(hooks.compute_loss_func))  # fmt: skip
         if cfg.get("dry_run"):
@@ -69,41 +67,57 @@ def run(cfg: DictConfig, run_dir: str | Path | None = None, overrides=None) -> f
         resolved = OmegaConf.to_container(cfg, resolve=True)
         tracker = life.start_tracker(cfg.logger, resolved, cfg.get("run_name"))
         set_seed(cfg.seed)  # before the model is built, so its initial weights follow the seed
-        with life.phase("load_model"):
-            model, tokenizer = build(cfg.model, data=data)
-        model = build(cfg.peft, model=model)
-        with life.phase("tokenize"):
-            datasets = splits_to_tokenize(data, modes).tokenize(tokenizer)
-        trainer = build(
-            cfg.trainer,
-            args=trainer_args(args, life.context, tracker.report_to, cfg.get("run_name")),
-            data=data, model=model, tokenizer=tokenizer,
-            train_dataset=datasets.get("train"), eval_dataset=datasets.get("eval"),
-            data_collator=build(cfg.collator, tokenizer=tokenizer),
-            compute_loss_func=hooks.compute_loss_func, compute_metrics=hooks.compute_metrics,
-            callbacks=[mark_complete(), trainer_log_callback(), *callbacks],
-        )  # fmt: skip
+        trainer, datasets = build_trainer(group_nodes(cfg), data, args, hooks, callbacks, life,
+                                          modes, cfg.get("run_name"))  # fmt: skip
         counter = count_tokens(trainer, with_targets=data.kind == Kind.SEQ2SEQ)
         generation = build(cfg.generation) if "generation" in cfg else None
         attach_generation(generation, data, trainer, life.context.run_dir, tracker)
-        resume_from = life.attempt.checkpoint
-        metrics = train_and_evaluate(trainer, datasets, life, resume_from, counter, modes)
+        metrics = train_and_evaluate(trainer, datasets, life, life.attempt.checkpoint, counter,
+                                     modes)  # fmt: skip
         if modes.predict:
             with life.phase("predict"):
-                metrics.update(predict(trainer, data, tokenizer, life.context.run_dir,
-                                       cfg.get("predict"), hooks.compute_metrics))  # fmt: skip
+                metrics.update(predict(trainer, data, life.context.run_dir, cfg.get("predict"),
+                                       hooks.compute_metrics))  # fmt: skip
         finish(trainer, metrics, life.context.run_dir, modes)
         tracker.log_summary(metrics)
         return metrics.get(key)
 
 
-def predict(trainer, data, tokenizer, run_dir: Path, options, metrics=None) -> dict:
+def run_hooks(loss, metrics, data, label_smoothing: float | None) -> Hooks:
+    """The loss and metrics hooks; our losses apply ``label_smoothing_factor`` themselves,
+    since Trainer applies it only to the model's own loss."""
+    hooks = build_hooks(loss, metrics, data)
+    smoothed = with_label_smoothing(hooks.compute_loss_func, label_smoothing, data)
+    return hooks._replace(compute_loss_func=smoothed)
+
+
+def build_trainer(nodes: dict, data, args: dict, hooks: Hooks, callbacks, life, modes, run_name):
+    """Model (seeded), adapter, tokenized splits and the trainer around them."""
+    with life.phase("load_model"):
+        model, tokenizer = build(nodes["model"], data=data)
+    model = build(nodes["peft"], model=model)
+    with life.phase("tokenize"):
+        datasets = splits_to_tokenize(data, modes).tokenize(tokenizer)
+    trainer = build(
+        nodes["trainer"],
+        args=trainer_args(args, life.context, life.tracker.report_to, run_name),
+        data=data, model=model, tokenizer=tokenizer,
+        train_dataset=datasets.get("train"), eval_dataset=datasets.get("eval"),
+        data_collator=build(nodes["collator"], tokenizer=tokenizer),
+        compute_loss_func=hooks.compute_loss_func, compute_metrics=hooks.compute_metrics,
+        callbacks=[mark_complete(), trainer_log_callback(), *callbacks],
+    )  # fmt: skip
+    return trainer, datasets
+
+
+def predict(trainer, data, run_dir: Path, options, metrics=None) -> dict:
     """``predictions.csv`` / ``.jsonl`` for the test split; ``test_*`` metrics when labelled.
     Multi-label predictions use the threshold the metrics score with."""
     from hydratune.steps.predict import predict as write_predictions
 
     threshold = getattr(metrics, "threshold", 0.5)
     options = dict(options or {})
+    tokenizer = trainer.processing_class
     return write_predictions(trainer, data, tokenizer, run_dir, threshold=threshold, **options)
 
 

@@ -156,7 +156,7 @@ def test_a_sweep_with_a_failed_job_ends_with_its_table_and_exit_1(venv, tmp_path
     said = done.stdout + done.stderr
     assert done.returncode == 1, said[-3000:]
     (sweep,) = (tmp_path / "multirun").glob("*/*")
-    assert f"Sweep {sweep.relative_to(tmp_path)}: 2 jobs, 1 did not succeed" in said
+    assert f"Sweep {sweep.relative_to(tmp_path)}, 2 jobs: 1 did not succeed" in said
     rows = [line.split() for line in said.splitlines() if line[:2] in ("0 ", "1 ")]
     assert [row[:2] for row in rows] == [["0", "failed"], ["1", "completed"]], said[-3000:]
     assert "ConfigError" in rows[0] and rows[1][2] != "-"  # error type; the metric

@@ -151,7 +151,7 @@ def end_sweep() -> bool:
     rows = [job_row(d, metric) for d in job_dirs(sweep_dir)]
     failed = [r for r in rows if r["status"] not in SUCCEEDED]
     outcome = f"{len(failed)} did not succeed" if failed else "all succeeded"
-    log.info("Sweep %s: %d jobs, %s\n%s", sweep_dir, len(rows), outcome, jobs_table(rows))
+    log.info("Sweep %s, %d jobs: %s\n%s", sweep_dir, len(rows), outcome, jobs_table(rows))
     return not failed
 
 

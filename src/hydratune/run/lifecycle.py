@@ -215,6 +215,8 @@ class Lifecycle:
             status = self.status_on_success
         elif isinstance(error, (KeyboardInterrupt, SystemExit)):  # Ctrl-C, SLURM's requeue
             status = "interrupted"
+            if isinstance(error, Terminated):
+                error.run_dir = self.context.run_dir  # the console says where to resume
         else:
             status = "failed"
         self.record.finish(status, error)
@@ -285,11 +287,13 @@ class Terminated(SystemExit):
     def __init__(self, signum: int, code: int | None = None):
         super().__init__(128 + signum if code is None else code)
         self.signal = signal.Signals(signum).name
+        self.run_dir: Path | None = None
 
     def __str__(self) -> str:
+        where = f"hydra.run.dir={self.run_dir}" if self.run_dir else "into the same run dir"
         return (
-            f"stopped by {self.signal} (exit code {self.code}): re-run the same command into "
-            "the same run dir to resume from the last complete checkpoint"
+            f"stopped by {self.signal} (exit code {self.code}): re-run the same command "
+            f"{where} to resume from the last complete checkpoint"
         )
 
 
