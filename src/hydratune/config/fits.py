@@ -135,7 +135,7 @@ def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:
     kind = Kind(getattr(data, "kind", None) or _declared_data_kind(data_node))
     if kinds is None or kind in kinds:
         return
-    columns = data.splits["train"].column_names
+    columns = next(iter(data.splits.values())).column_names  # train, or the split read
     if Kind.CAUSAL_LM in kinds:
         raise ConfigError(
             "trainer=sft needs SFT data (columns 'messages', 'prompt'/'completion' or 'text'); "

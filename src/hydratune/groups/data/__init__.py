@@ -61,7 +61,7 @@ def with_options_of(shared):
 def files(
     kinds: Sequence[str] = CLASSIFICATION,
     *,
-    train_files: str | Sequence[str],
+    train_files: str | Sequence[str] | None,  # None: evaluate/predict-only runs
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     read_options: dict | None = None,
@@ -76,7 +76,8 @@ def files(
     """
     given = {"train": train_files, "eval": eval_files, "test": test_files}
     splits = read_split_files(given, read_options)
-    return task_splits(splits, kinds, formatting=formatting, **options)
+    sources = {name: _named(paths) for name, paths in given.items() if paths}
+    return task_splits(splits, kinds, formatting=formatting, sources=sources, **options)
 
 
 @with_options_of(classification_splits)
@@ -85,7 +86,7 @@ def hub(
     *,
     path: str,
     name: str | None = None,
-    train_split: str = "train",
+    train_split: str | None = "train",
     eval_split: str | None = "validation",
     test_split: str | None = None,
     revision: str | None = None,
@@ -99,6 +100,11 @@ def hub(
     return task_splits(splits, kinds, formatting=formatting, **options)
 
 
+def _named(paths) -> str:
+    """One file's path, or the list of them, as an error names them."""
+    return paths if isinstance(paths, str) else ", ".join(map(str, paths))
+
+
 def sft_files(**keys) -> SFTData:
     """:func:`files` read as SFT data whatever the trainer (``data=sft_files`` is now an alias
     of ``data=files``; this function stays for code that calls it)."""
@@ -108,7 +114,7 @@ def sft_files(**keys) -> SFTData:
 @with_options_of(seq2seq_splits)
 def seq2seq_files(
     *,
-    train_files: str | Sequence[str],
+    train_files: str | Sequence[str] | None,  # None: evaluate/predict-only runs
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     read_options: dict | None = None,
@@ -125,7 +131,7 @@ def seq2seq_hub(
     *,
     path: str,
     name: str | None = None,
-    train_split: str = "train",
+    train_split: str | None = "train",
     eval_split: str | None = "validation",
     test_split: str | None = None,
     revision: str | None = None,

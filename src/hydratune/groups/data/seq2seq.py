@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datasets import Dataset, DatasetDict
 
 from hydratune.config.errors import ConfigError, DataError
-from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
+from hydratune.groups.data.readers import check_not_empty, first_split, head, split_and_trim
 
 SOURCE, TARGET = "source", "target"  # the columns every Seq2SeqData split holds
 LABELS = "labels"  # the column transformers models take their targets from
@@ -133,8 +133,7 @@ def seq2seq_splits(
         )
     if target_list not in TARGET_LISTS:
         raise ConfigError(f"data.target_list={target_list!r}: choose one of {list(TARGET_LISTS)}.")
-    if "train" not in splits:
-        raise DataError(f"Seq2seq data needs a train split; it has {sorted(splits)}.")
+    first_split(splits)  # at least one: evaluate- and predict-only runs read no train split
     readers = _readers(source_column, target_column, translation_column, source_lang, target_lang)
     pairs = {
         name: _pairs(name, split, readers, translation_column, target_list)

@@ -13,7 +13,7 @@ from datasets import Dataset, DatasetDict
 
 from hydratune.config.errors import ConfigError, DataError
 from hydratune.groups.data.formatting import apply_formatting, formatting_function
-from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
+from hydratune.groups.data.readers import check_not_empty, first_split, head, split_and_trim
 
 LOSS_ON = ("auto", "completion", "assistant", "all")  # trainer.loss_on
 LOSS_ON_AUTO = {"messages": "assistant", "prompt_completion": "completion", "text": None}
@@ -99,10 +99,11 @@ def sft_splits(
         check_not_empty(name, split)
         if format_row:
             splits[name] = apply_formatting(name, split, format_row, formatting)
-    kind = sft_format(splits["train"], "train")
+    first, _ = first_split(splits)  # train; eval or test in evaluate/predict-only runs
+    kind = sft_format(splits[first], first)
     for name, split in splits.items():  # before the held-out split: rows as in the file
         if sft_format(split, name) != kind:
-            raise DataError(f"The {name} split is {sft_format(split, name)} data, train is {kind}.")
+            raise DataError(f"The {name} split is {sft_format(split, name)} data, {first} is {kind}.")
         splits[name] = _checked_sft_split(name, split, kind)
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     return SFTData(DatasetDict(splits), kind)
