@@ -26,6 +26,7 @@ from hydratune.groups.data.formatting import FORMATTERS, alpaca, formatting_func
 from hydratune.groups.data.readers import read_hub_splits, read_split_files
 from hydratune.groups.data.seq2seq import Seq2SeqData, seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format
+from hydratune.groups.data.task_options import keyword_options
 from hydratune.groups.data.tasks import CLASSIFICATION, SFT, data_inputs, task_splits
 
 __all__ = [
@@ -36,28 +37,27 @@ __all__ = [
 ]  # fmt: skip
 
 
-def with_options_of(shared):
+def with_options_of(*shared):
     """Give ``builder(..., **options)`` the signature of its own parameters plus the
-    keyword-only parameters of ``shared`` (what it forwards ``**options`` to)."""
+    keyword-only parameters of each of ``shared`` (what it forwards ``**options`` to; the
+    first one's annotation where two share a name)."""
 
     def decorate(builder):
         own = [
             p for p in inspect.signature(builder).parameters.values() if p.kind is not p.VAR_KEYWORD
         ]
-        extra = [
-            p for p in inspect.signature(shared).parameters.values() if p.kind is p.KEYWORD_ONLY
-        ]
+        extra = list(keyword_options(*shared).values())
+        hints = {}
+        for function in reversed((*shared, builder)):
+            hints.update(typing.get_type_hints(function, include_extras=True))
         builder.__signature__ = inspect.Signature(own + extra)
-        builder.__annotations__ = {
-            **typing.get_type_hints(shared, include_extras=True),
-            **typing.get_type_hints(builder, include_extras=True),
-        }
+        builder.__annotations__ = hints
         return builder
 
     return decorate
 
 
-@with_options_of(classification_splits)
+@with_options_of(classification_splits, seq2seq_splits)
 def files(
     kinds: Sequence[str] = CLASSIFICATION,
     *,
@@ -80,7 +80,7 @@ def files(
     return task_splits(splits, kinds, formatting=formatting, sources=sources, **options)
 
 
-@with_options_of(classification_splits)
+@with_options_of(classification_splits, seq2seq_splits)
 def hub(
     kinds: Sequence[str] = CLASSIFICATION,
     *,

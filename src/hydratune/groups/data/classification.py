@@ -150,9 +150,15 @@ def classification_splits(
     given = bool(label_names)
     origins = {name: name if name in raw else "train" for name in splits}  # held-out eval
     splits = {  # an unlabelled test split stays, without labels: it is predicted
-        name: _encode_labels(name, split, label_column, names, multi_label, given,
-                             (raw[origins[name]], (sources or {}).get(origins[name]),
-                              origins[name]))  # fmt: skip
+        name: _encode_labels(
+            name,
+            split,
+            label_column,
+            names,
+            multi_label,
+            given,
+            (raw[origins[name]], (sources or {}).get(origins[name]), origins[name]),
+        )  # fmt: skip
         if label_column in split.column_names or name != "test"
         else split
         for name, split in splits.items()

@@ -48,6 +48,12 @@ class Seq2SeqData:
         yield from (self.source_prefix + source for source in train[SOURCE])
         yield from train[TARGET]
 
+    def prediction_rows(self, rows) -> list[tuple[str, str | None]]:
+        """``(prefixed source, reference or None)`` per row to predict: test rows may be
+        sources alone."""
+        targets = rows[TARGET] if TARGET in rows.column_names else [None] * len(rows)
+        return [(self.source_prefix + s, t) for s, t in zip(rows[SOURCE], targets, strict=True)]
+
     def head(self, rows: int) -> Seq2SeqData:
         """The same task on the first ``rows`` rows of each split (dry runs, previews)."""
         return replace(self, splits=head(self.splits, rows))

@@ -19,10 +19,10 @@ from hydratune.groups.data.classification import classification_splits
 from hydratune.groups.data.readers import first_split
 from hydratune.groups.data.seq2seq import seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, sft_splits
+from hydratune.groups.data.task_options import SHARED, options_for, refuse_unread
 
 CLASSIFICATION = ("classification", "multilabel")
 SFT = ("causal_lm",)
-_SHARED = ("eval_size", "seed", "max_train_samples", "max_eval_samples")  # every task's
 
 
 def data_inputs(data_node, trainer_node) -> dict:
@@ -42,32 +42,34 @@ def data_inputs(data_node, trainer_node) -> dict:
 def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, sources=None,
                 **options):  # fmt: skip
     """Raw splits -> the data object of the task the trainer trains (``sources``: the file
-    each split was read from, for errors)."""
+    each split was read from, for errors). Options another task reads are refused if set."""
     if "causal_lm" in kinds:
         if not formatting:
             refuse_labelled_text(first_split(splits), options.get("label_column", "label"))
+        refuse_unread("causal_lm", options)
         return sft_splits(splits, formatting=formatting, **_shared(options))
-    if "seq2seq" in kinds:  # source/target columns; other columns, translation dicts and
-        # prefixes: data=seq2seq_files, whose options say them
+    if "seq2seq" in kinds:
         if formatting:
             raise ConfigError(
                 "data.formatting is for SFT rows; trainer=seq2seq reads source/target."
             )
-        return seq2seq_splits(splits, **_shared(options), num_proc=options.get("num_proc"))
+        refuse_unread("seq2seq", options)
+        return seq2seq_splits(splits, **options_for(seq2seq_splits, options))
     if formatting:
         raise ConfigError(
             f"data.formatting={formatting} shapes rows for SFT (trainer=sft); this run trains "
             "classification: drop data.formatting, or use trainer=sft."
         )
     refuse_sft_rows(first_split(splits), options.get("text_column", "text"))
-    return classification_splits(splits, sources, **options)
+    refuse_unread("classification", options)
+    return classification_splits(splits, sources, **options_for(classification_splits, options))
 
 
 def _shared(options: dict) -> dict:
     """The options every task takes, with their defaults (declared once, on the classifier's
     builder) where a caller in Python left them out."""
     params = inspect.signature(classification_splits).parameters
-    return {key: options.get(key, params[key].default) for key in _SHARED}
+    return {key: options.get(key, params[key].default) for key in SHARED}
 
 
 def refuse_labelled_text(named: tuple[str, Dataset], label_column: str) -> None:
