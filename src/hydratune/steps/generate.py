@@ -85,6 +85,8 @@ def attach_generation(
     if data.format == "text":
         log.info("generation: text data has no prompts; no generations.jsonl is written")
         return
+    if "eval" not in data.splits:  # a predict-only run reads no eval split
+        return
     prompts = sample_prompts(data.splits["eval"], data.format, generation.num_samples)
     run = getattr(tracker, "run", None)  # the W&B run of logger=wandb, none otherwise
     trainer.add_callback(SampleGenerations(generation, prompts, trainer, Path(run_dir), run))

@@ -58,7 +58,7 @@ def _adapter(model_dir: Path, data):
 
 def check_labels(id2label: dict | None, data, model_dir: Path) -> None:
     """The data's label names, in order, must be the ones the model was trained on."""
-    if data.kind == "causal_lm" or not id2label:
+    if data.kind not in ("classification", "multilabel") or not id2label:  # a classifier's
         return
     names = [str(id2label[k]) for k in sorted(id2label, key=int)]
     if names != list(data.label_names):
