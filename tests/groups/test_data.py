@@ -108,8 +108,8 @@ def test_bad_data_is_named(write_rows, rows, kwargs, message):
 
 
 def test_eval_label_unknown_to_train_is_an_error(write_rows):
-    bad_eval = [{"text": "meh", "label": "neutral"}]
-    with pytest.raises(DataError, match=r"eval split has labels \['neutral'\]"):
+    bad_eval = [{"text": "fine", "label": "positive"}, {"text": "meh", "label": "neutral"}]
+    with pytest.raises(DataError, match=r"'neutral' at row 2 of .*eval.csv \(data.eval_files"):
         data_files(
             train_files=write_rows("train.csv", ROWS), eval_files=write_rows("eval.csv", bad_eval)
         )

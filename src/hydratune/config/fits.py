@@ -122,7 +122,7 @@ def check_data_fits_trainer(trainer: DictConfig, data, data_node=None) -> None:
     kind = Kind(getattr(data, "kind", None) or _declared_data_kind(data_node))
     if kinds is None or kind in kinds:
         return
-    columns = getattr(data, "source_columns", None) or data.splits["train"].column_names
+    columns = getattr(data, "source_columns", None) or next(iter(data.splits.values())).column_names
     raise ConfigError(kind_mismatch(kinds, kind, columns, getattr(data, "format", None), trainer))
 
 

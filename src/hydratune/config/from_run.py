@@ -18,6 +18,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.from_run_data import data_for_modes
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def inherit(cfg: DictConfig, overrides: list[str]) -> DictConfig:
                 cfg[group] = _with_overrides(saved[group], cfg, group, overrides)
         cfg.model = {"_target_": "hydratune.groups.model.from_run.model", "path": str(model_dir)}
         cfg.peft = {"_target_": "hydratune.groups.peft.none"}  # an adapter comes loaded
+    data_for_modes(cfg, model_dir, _keys(overrides))  # no train split unless training
     return cfg
 
 

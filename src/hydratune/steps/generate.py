@@ -21,6 +21,7 @@ from transformers import TrainerCallback
 
 from hydratune.config.errors import ConfigError
 from hydratune.config.kinds import Kind
+from hydratune.groups.data.sft import prompt_and_reference  # unlabelled prompts too
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def attach_generation(
     if data.format == "text":
         log.info("generation: text data has no prompts; no generations.jsonl is written")
         return
+    if "eval" not in data.splits:  # a predict-only run reads no eval split
+        return
     prompts = sample_prompts(data.splits["eval"], data.format, generation.num_samples)
     run = getattr(tracker, "run", None)  # the W&B run of logger=wandb, none otherwise
     trainer.add_callback(SampleGenerations(generation, prompts, trainer, Path(run_dir), run))
@@ -104,20 +107,6 @@ def sample_prompts(split, format: str, count: int) -> list[dict]:
     rows = split.select(range(min(count, len(split))))
     pairs = [prompt_and_reference(row, format) for row in rows]
     return [{"prompt": prompt, "reference": reference} for prompt, reference in pairs]
-
-
-def prompt_and_reference(row: dict, data_format: str) -> tuple:
-    """What the model continues (text, or chat turns) and the answer the row gives (if any):
-    the ``prompt`` of prompt/completion rows; for chats, the turns before the last assistant
-    turn, whose text is the reference."""
-    if data_format == "messages":
-        turns = row["messages"]
-        last = max(i for i, turn in enumerate(turns) if turn["role"] == "assistant")
-        return turns[:last], turns[last]["content"]
-    prompt, completion = row["prompt"], row.get("completion")
-    if isinstance(prompt, list):  # conversational prompt/completion
-        return prompt, completion[-1]["content"] if completion else None
-    return prompt, _text(completion) if completion is not None else None
 
 
 def render(prompt, tokenizer) -> str:
@@ -173,7 +162,7 @@ def predict_generations(trainer, data, path: Path, *, batch_rows=16, max_new_tok
     with open(path, "w", encoding="utf-8") if is_main_process() else _Discard() as out:
         for start in range(0, len(split), batch_rows):
             rows = split.select(range(start, min(start + batch_rows, len(split))))
-            pairs = [prompt_and_reference(row, data.format) for row in rows]
+            pairs = data.prediction_rows(rows)  # unlabelled prompts too
             texts = generate(trainer.model, tokenizer, [p for p, _ in pairs], greedy)
             for offset, ((prompt, reference), text) in enumerate(zip(pairs, texts, strict=True)):
                 line = {"row": start + offset + 1, "prompt": render(prompt, tokenizer),

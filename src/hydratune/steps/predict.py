@@ -37,6 +37,10 @@ def predict(trainer, data, tokenizer, run_dir: Path, *, batch_rows=1024, thresho
             trainer, data, run_dir / "predictions.jsonl",
             batch_rows=min(batch_rows, 16), max_new_tokens=max_new_tokens,
         )  # fmt: skip
+    if data.kind == "seq2seq":
+        from hydratune.steps.predict_pairs import predict_pairs
+
+        return predict_pairs(trainer, data, run_dir / "predictions.jsonl", batch_rows=batch_rows)
     return predict_classes(trainer, data, tokenizer, run_dir, batch_rows, threshold)
 
 

@@ -26,6 +26,7 @@ from hydratune.groups.data.formatting import FORMATTERS, alpaca, formatting_func
 from hydratune.groups.data.readers import read_hub_splits, read_split_files
 from hydratune.groups.data.seq2seq import Seq2SeqData, seq2seq_splits
 from hydratune.groups.data.sft import SFT_FORMATS, SFTData, sft_format
+from hydratune.groups.data.task_options import keyword_options
 from hydratune.groups.data.tasks import CLASSIFICATION, SFT, data_inputs, task_splits
 
 __all__ = [
@@ -36,32 +37,31 @@ __all__ = [
 ]  # fmt: skip
 
 
-def with_options_of(shared):
+def with_options_of(*shared):
     """Give ``builder(..., **options)`` the signature of its own parameters plus the
-    keyword-only parameters of ``shared`` (what it forwards ``**options`` to)."""
+    keyword-only parameters of each of ``shared`` (what it forwards ``**options`` to; the
+    first one's annotation where two share a name)."""
 
     def decorate(builder):
         own = [
             p for p in inspect.signature(builder).parameters.values() if p.kind is not p.VAR_KEYWORD
         ]
-        extra = [
-            p for p in inspect.signature(shared).parameters.values() if p.kind is p.KEYWORD_ONLY
-        ]
+        extra = list(keyword_options(*shared).values())
+        hints = {}
+        for function in reversed((*shared, builder)):
+            hints.update(typing.get_type_hints(function, include_extras=True))
         builder.__signature__ = inspect.Signature(own + extra)
-        builder.__annotations__ = {
-            **typing.get_type_hints(shared, include_extras=True),
-            **typing.get_type_hints(builder, include_extras=True),
-        }
+        builder.__annotations__ = hints
         return builder
 
     return decorate
 
 
-@with_options_of(classification_splits)
+@with_options_of(classification_splits, seq2seq_splits)
 def files(
     kinds: Sequence[str] = CLASSIFICATION,
     *,
-    train_files: str | Sequence[str],
+    train_files: str | Sequence[str] | None,  # None: evaluate/predict-only runs
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     read_options: dict | None = None,
@@ -76,16 +76,17 @@ def files(
     """
     given = {"train": train_files, "eval": eval_files, "test": test_files}
     splits = read_split_files(given, read_options)
-    return task_splits(splits, kinds, formatting=formatting, **options)
+    sources = {name: _named(paths) for name, paths in given.items() if paths}
+    return task_splits(splits, kinds, formatting=formatting, sources=sources, **options)
 
 
-@with_options_of(classification_splits)
+@with_options_of(classification_splits, seq2seq_splits)
 def hub(
     kinds: Sequence[str] = CLASSIFICATION,
     *,
     path: str,
     name: str | None = None,
-    train_split: str = "train",
+    train_split: str | None = "train",
     eval_split: str | None = "validation",
     test_split: str | None = None,
     revision: str | None = None,
@@ -99,6 +100,11 @@ def hub(
     return task_splits(splits, kinds, formatting=formatting, **options)
 
 
+def _named(paths) -> str:
+    """One file's path, or the list of them, as an error names them."""
+    return paths if isinstance(paths, str) else ", ".join(map(str, paths))
+
+
 def sft_files(**keys) -> SFTData:
     """:func:`files` read as SFT data whatever the trainer (``data=sft_files`` is now an alias
     of ``data=files``; this function stays for code that calls it)."""
@@ -108,7 +114,7 @@ def sft_files(**keys) -> SFTData:
 @with_options_of(seq2seq_splits)
 def seq2seq_files(
     *,
-    train_files: str | Sequence[str],
+    train_files: str | Sequence[str] | None,  # None: evaluate/predict-only runs
     eval_files: str | Sequence[str] | None = None,
     test_files: str | Sequence[str] | None = None,
     read_options: dict | None = None,
@@ -125,7 +131,7 @@ def seq2seq_hub(
     *,
     path: str,
     name: str | None = None,
-    train_split: str = "train",
+    train_split: str | None = "train",
     eval_split: str | None = "validation",
     test_split: str | None = None,
     revision: str | None = None,

@@ -29,6 +29,7 @@ from hydratune.groups.data.labels import (
 )
 from hydratune.groups.data.lengths import check_room
 from hydratune.groups.data.readers import check_columns, head, split_and_trim
+from hydratune.groups.data.unseen import describe, unseen_label_rows, where
 
 log = logging.getLogger(__name__)
 ROWS = Range(ge=1, what="null = every row")
@@ -124,6 +125,7 @@ class ClassificationData:
 
 def classification_splits(
     splits: dict[str, Dataset],
+    sources: dict[str, str] | None = None,
     *,
     text_column: str = "text",
     label_column: str = "label",
@@ -136,15 +138,21 @@ def classification_splits(
     eval_size: Annotated[float, FractionOrCount()] = 0.1,
     seed: int = 42,
     num_proc: Annotated[int | None, AT_LEAST_ONE] = None,
+    multi_label: bool | None = None,
 ) -> ClassificationData:
-    """Check the raw splits and map their labels to ids: the classification task's data."""
+    """Check the raw splits and map their labels to ids: the classification task's data.
+
+    ``sources`` names the file each split was read from, for errors. Without a train split
+    (evaluate- or predict-only runs) the labels are ``label_names`` (``from_run=`` sets them, and
+    ``multi_label``, from the model); ``multi_label`` null = read from the label values.
+    """
     for name, split in splits.items():
         check_columns(name, split, [text_column, text_pair_column])
         for column in (text_column, text_pair_column):
             if column:
                 check_texts(split, column, name)
     check_labelled(splits, label_column)  # row numbers as in the file, before any split
-    source_columns = list(splits["train"].column_names)
+    source_columns = list(next(iter(splits.values())).column_names)  # as read, for messages
     spellings = set()
     for name, split in splits.items():
         if label_column in split.column_names:
@@ -153,16 +161,27 @@ def classification_splits(
             spellings |= string_labels(values)
     if not label_names:  # names listed by the user are theirs to mean as distinct
         refuse_collisions(sorted(spellings), label_column)  # across splits, before any split
+    raw = dict(splits)  # as read: where an unseen label is, in file rows
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
-    names, multi_label, index = _label_space(splits["train"], label_column, label_names)
+    names, multi_label, index = _label_space(splits, label_column, label_names, multi_label)
     if "test" in splits and label_column not in splits["test"].column_names:
         log.warning(
             "The test split has no %r column, so it is not evaluated (no test_* metrics); "
             "trainer.args.do_predict=true writes its predictions.", label_column,
         )  # fmt: skip
     given = bool(label_names)
+    origins = {name: name if name in raw else "train" for name in splits}  # held-out eval
     splits = {  # an unlabelled test split stays, without labels: it is predicted
-        name: _encode_labels(name, split, label_column, names, multi_label, given, index)
+        name: _encode_labels(
+            name,
+            split,
+            label_column,
+            names,
+            multi_label,
+            given,
+            index,
+            (raw[origins[name]], (sources or {}).get(origins[name]), origins[name]),
+        )  # fmt: skip
         if label_column in split.column_names or name != "test"
         else split
         for name, split in splits.items()
@@ -181,10 +200,16 @@ def classification_splits(
 
 
 def _label_space(
-    train: Dataset, label_column: str, given: Sequence[str] | Mapping | None
+    splits: dict[str, Dataset],
+    label_column: str,
+    given: Sequence[str] | Mapping | None,
+    multi: bool | None,
 ) -> tuple[list[str], bool, dict[str, int] | None]:
     """Class names (sorted when read from string labels), whether the task is multi-label, and
     how label values map to class ids (:func:`.labels.class_index`)."""
+    if "train" not in splits:
+        return _given_label_space(splits, label_column, given, multi)
+    train = splits["train"]
     if label_column not in train.column_names:
         raise DataError(
             f"Label column {label_column!r} not in the train split; its columns are "
@@ -192,7 +217,7 @@ def _label_space(
         )
     feature = train.features[label_column]
     values = _checked_values(train, label_column, "train")
-    multi_label = all(isinstance(v, list) for v in values)
+    multi_label = all(isinstance(v, list) for v in values) if multi is None else multi
     ints = all(is_int(v) for v in values)
     if given:
         names, index = given_names(given)
@@ -215,6 +240,23 @@ def _label_space(
         f"Label column {label_column!r} holds {kinds} values; classification needs integer "
         "class ids or string class names (multi-label: lists of names, or multi-hot lists)."
     )
+
+
+def _given_label_space(splits, label_column: str, given, multi: bool | None):
+    """Without a train split the names are given (``from_run=``: the model's ``id2label``);
+    multi-label when said, else when the labelled split's values are lists."""
+    if not given:
+        raise DataError(
+            "Without a train split the class names come from data.label_names (from_run= sets "
+            "them from the model's id2label): set data.label_names, or data.train_files."
+        )
+    labelled = [s for s in splits.values() if label_column in s.column_names]
+    values = labelled[0][label_column][:] if labelled else []
+    if multi is None:
+        multi = bool(values) and all(isinstance(v, list) for v in values)
+    names, index = given_names(given)
+    ints = bool(values) and all(is_int(v) for v in values)
+    return names, multi, index or class_index(names, ints)
 
 
 def _multi_label_names(rows: list[list], label_column: str) -> list[str]:
@@ -288,28 +330,15 @@ def _checked_values(split: Dataset, column: str, split_name: str) -> list:
 
 
 def _encode_labels(
-    split_name: str,
-    split: Dataset,
-    column: str,
-    names: list[str],
-    multi_label: bool,
-    given=False,
-    index: dict[str, int] | None = None,
-) -> Dataset:
-    """Replace the label column by ``labels``: class ids, or multi-hot float vectors."""
+    split_name: str, split: Dataset, column: str, names: list[str], multi_label: bool, given=False,
+    index: dict[str, int] | None = None, origin: tuple[Dataset, str | None, str] | None = None,
+) -> Dataset:  # fmt: skip
+    """Replace the label column by ``labels``: class ids, or multi-hot float vectors.
+    ``origin``: the split as read, its file and its split name (where to find a bad row)."""
     values = _checked_values(split, column, split_name)
     labels, bad = _multi_hot(values, names) if multi_label else _class_ids(values, names, index)
-    if bad and given:
-        raise DataError(
-            f"The {split_name} split has labels {bad[:10]} that are not in data.label_names "
-            f"{names}. List every label of the data there (in class-id order), or drop "
-            "data.label_names to read the names from the train split."
-        )
     if bad:
-        raise DataError(
-            f"The {split_name} split has labels {bad[:10]} outside the train split's "
-            f"{names}. Fix the data or set data.label_names."
-        )
+        _refuse_unseen(split_name, column, names, bad, given, origin)
     if labels is values and column == LABELS:
         return split  # class ids already, under the name models take
     others = [LABELS] if LABELS in split.column_names else []  # a column the labels replace
@@ -318,6 +347,23 @@ def _encode_labels(
     keep = split.remove_columns([column] + others)
     key = derived(split._fingerprint, _encode_labels, column, names, multi_label, index)
     return keep.add_column(LABELS, labels, new_fingerprint=key)  # keyed without hashing labels
+
+
+def _refuse_unseen(split_name, column, names, bad, given, origin) -> None:
+    """Labels without a class id: each with its file and row, and the fix."""
+    raw, source, origin_name = origin or (None, None, split_name)
+    found = unseen_label_rows(raw, column, bad) if raw is not None else [(b, None) for b in bad]
+    said = describe(found, where(split_name, origin_name, source))
+    if given:
+        raise DataError(
+            f"The {split_name} split has labels not in data.label_names {names}: {said}. List "
+            "every label of the data there (in class-id order), or drop data.label_names to read "
+            "the names from the train split."
+        )
+    raise DataError(
+        f"The {split_name} split has labels the train split does not have ({names}): {said}. "
+        "Fix or drop those rows, or list every label in data.label_names."
+    )
 
 
 def _class_ids(values: list, names: list[str], index) -> tuple[list[int], list]:

@@ -170,12 +170,23 @@ def split_and_trim(
     max_train_samples: int | None,
     max_eval_samples: int | None,
 ) -> dict[str, Dataset]:
-    """Hold out a seeded eval split when none was given, then keep the first N rows."""
-    if "eval" not in splits:
+    """Hold out a seeded eval split when none was given, then keep the first N rows. Without
+    a train split (evaluate- or predict-only runs read only what they use) nothing is held out."""
+    if "eval" not in splits and "train" in splits:
         splits = split_off_eval(splits, eval_size, seed)
-    splits["train"] = first_rows(splits["train"], max_train_samples)
-    splits["eval"] = first_rows(splits["eval"], max_eval_samples)
-    return splits
+    limits = {"train": max_train_samples, "eval": max_eval_samples}
+    return {name: first_rows(split, limits.get(name)) for name, split in splits.items()}
+
+
+def first_split(splits: dict[str, Dataset]) -> tuple[str, Dataset]:
+    """The split that says what the data looks like: train, else eval, else test."""
+    if not splits:
+        raise DataError(
+            "No data split was given: set data.train_files (or, for an evaluate- or "
+            "predict-only run, data.eval_files / data.test_files)."
+        )
+    name = next(n for n in SPLITS if n in splits)
+    return name, splits[name]
 
 
 def split_off_eval(splits: dict[str, Dataset], eval_size: float, seed: int) -> dict:

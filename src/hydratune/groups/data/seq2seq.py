@@ -19,7 +19,7 @@ from hydratune.config.kinds import Kind
 from hydratune.config.ranges import AT_LEAST_ONE, FractionOrCount, Range
 from hydratune.groups.data.classification import ROWS
 from hydratune.groups.data.lengths import check_room
-from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
+from hydratune.groups.data.readers import check_not_empty, first_split, head, split_and_trim
 
 SOURCE, TARGET = "source", "target"  # the columns every Seq2SeqData split holds
 LABELS = "labels"  # the column transformers models take their targets from
@@ -53,6 +53,12 @@ class Seq2SeqData:
         train = self.splits["train"]
         yield from (self.source_prefix + source for source in train[SOURCE])
         yield from train[TARGET]
+
+    def prediction_rows(self, rows) -> list[tuple[str, str | None]]:
+        """``(prefixed source, reference or None)`` per row to predict: test rows may be
+        sources alone."""
+        targets = rows[TARGET] if TARGET in rows.column_names else [None] * len(rows)
+        return [(self.source_prefix + s, t) for s, t in zip(rows[SOURCE], targets, strict=True)]
 
     def head(self, rows: int) -> Seq2SeqData:
         """The same task on the first ``rows`` rows of each split (dry runs, previews)."""
@@ -141,8 +147,7 @@ def seq2seq_splits(
         )
     if target_list not in TARGET_LISTS:
         raise ConfigError(f"data.target_list={target_list!r}: choose one of {list(TARGET_LISTS)}.")
-    if "train" not in splits:
-        raise DataError(f"Seq2seq data needs a train split; it has {sorted(splits)}.")
+    first_split(splits)  # at least one: evaluate- and predict-only runs read no train split
     readers = _readers(source_column, target_column, translation_column, source_lang, target_lang)
     pairs = {
         name: _pairs(name, split, readers, translation_column, target_list)

@@ -14,7 +14,7 @@ from datasets import Dataset, DatasetDict
 from hydratune.config.errors import ConfigError, DataError
 from hydratune.config.kinds import Kind
 from hydratune.groups.data.formatting import apply_formatting, formatting_function
-from hydratune.groups.data.readers import check_not_empty, head, split_and_trim
+from hydratune.groups.data.readers import check_not_empty, first_split, head, split_and_trim
 
 LOSS_ON = ("auto", "completion", "assistant", "all")  # trainer.loss_on
 LOSS_ON_AUTO = {"messages": "assistant", "prompt_completion": "completion", "text": None}
@@ -80,6 +80,13 @@ class SFTData:
     def tokenize(self, tokenizer) -> DatasetDict:
         return self.splits
 
+    def prediction_rows(self, rows) -> list[tuple]:
+        """``(prompt, reference or None)`` per row to predict: a chat's turns up to its last
+        assistant turn (whose text is the reference), or all of them when it ends with another
+        turn (a user's question to answer); a ``prompt`` and its ``completion`` if it has one.
+        Text rows have no prompt (the predict step refuses them)."""
+        return [prompt_and_reference(row, self.format) for row in rows]
+
     def head(self, rows: int) -> SFTData:
         """The first ``rows`` rows of each split (dry runs, previews)."""
         return replace(self, splits=head(self.splits, rows))
@@ -100,20 +107,25 @@ def sft_splits(
         check_not_empty(name, split)
         if format_row:
             splits[name] = apply_formatting(name, split, format_row, formatting)
-    kind = sft_format(splits["train"], "train")
+    first, _ = first_split(splits)  # train; eval or test in evaluate/predict-only runs
+    kind = sft_format(splits[first], first)
     for name, split in splits.items():  # before the held-out split: rows as in the file
         if sft_format(split, name) != kind:
-            raise DataError(f"The {name} split is {sft_format(split, name)} data, train is {kind}.")
+            said = sft_format(split, name)
+            raise DataError(f"The {name} split is {said} data, the {first} split is {kind}.")
         splits[name] = _checked_sft_split(name, split, kind)
     splits = split_and_trim(splits, eval_size, seed, max_train_samples, max_eval_samples)
     return SFTData(DatasetDict(splits), kind)
 
 
 def sft_format(split: Dataset, split_name: str = "train") -> str:
-    """``messages``, ``prompt_completion`` or ``text``, from the split's columns."""
+    """``messages``, ``prompt_completion`` or ``text``, from the split's columns. Test rows
+    (predicted, so they may be unlabelled) may be ``prompt`` alone: prompt_completion."""
     for kind, columns in SFT_FORMATS.items():
         if set(columns) <= set(split.column_names):
             return kind
+    if split_name == "test" and "prompt" in split.column_names:
+        return "prompt_completion"
     raise DataError(
         f"The {split_name} split has columns {split.column_names}; SFT data needs 'messages' "
         "(lists of role/content turns), 'prompt' and 'completion', or 'text'. Rename the columns, "
@@ -122,11 +134,15 @@ def sft_format(split: Dataset, split_name: str = "train") -> str:
 
 
 def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
-    """Keep the format's columns; every row must be usable, or the error names it."""
-    columns = SFT_FORMATS[kind]
+    """Keep the format's columns; every row must be usable, or the error names it. Test rows
+    are prompts to answer: a chat may end with its user turn, a prompt may have no completion."""
+    prompts = split_name == "test"
+    columns = [c for c in SFT_FORMATS[kind] if c in split.column_names or not prompts]
     for column in columns:
         for row, value in enumerate(split[column][:], start=1):
-            problem = _sft_value_problem(kind, value)
+            if prompts and column == "completion" and value is None:
+                continue  # an unlabelled row among labelled ones
+            problem = _sft_value_problem(kind, value, needs_answer=not prompts)
             if problem:
                 raise DataError(
                     f"Row {row} of the {split_name} split (1 = its first data row): column "
@@ -136,7 +152,7 @@ def _checked_sft_split(split_name: str, split: Dataset, kind: str) -> Dataset:
     return split.select_columns([*columns, *extras])
 
 
-def _sft_value_problem(kind: str, value) -> str | None:
+def _sft_value_problem(kind: str, value, needs_answer: bool = True) -> str | None:
     if kind != "messages":
         conversational = isinstance(value, list) and kind == "prompt_completion"
         if isinstance(value, str):  # "" or "  " would train on an EOS alone
@@ -151,7 +167,7 @@ def _sft_value_problem(kind: str, value) -> str | None:
             return f"has a {turn['role']} turn without text 'content'"
         if turn["role"] == "assistant" and not turn["content"].strip():
             return "has a blank assistant turn (nothing to learn from it)"
-    if not any(turn["role"] == "assistant" for turn in value):
+    if needs_answer and not any(turn["role"] == "assistant" for turn in value):
         return "has no assistant turn, so nothing to learn"
     return None
 
@@ -159,3 +175,18 @@ def _sft_value_problem(kind: str, value) -> str | None:
 def _plain_text(value) -> str:
     """A prompt or completion as text: conversational ones are lists of turns."""
     return value if isinstance(value, str) else "\n".join(turn["content"] for turn in value)
+
+
+def prompt_and_reference(row: dict, data_format: str) -> tuple:
+    """What the model continues (text, or chat turns) and the answer the row gives (if any)."""
+    if data_format == "messages":
+        turns = row["messages"]
+        if turns[-1]["role"] != "assistant":
+            return turns, None
+        return turns[:-1], turns[-1]["content"]
+    prompt, completion = row["prompt"], row.get("completion")
+    if completion is None:
+        return prompt, None
+    if isinstance(completion, list):  # conversational prompt/completion
+        return prompt, completion[-1]["content"] if completion else None
+    return prompt, completion

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydratune.config.errors import ConfigError
-from hydratune.config.kinds import Kind
+from hydratune.config.kinds import CLASSIFIERS, Kind
 
 
 def model(data, load_weights: bool = True, *, path: str):
@@ -59,7 +59,7 @@ def _adapter(model_dir: Path, data):
 
 def check_labels(id2label: dict | None, data, model_dir: Path) -> None:
     """The data's label names, in order, must be the ones the model was trained on."""
-    if data.kind == Kind.CAUSAL_LM or not id2label:
+    if data.kind not in CLASSIFIERS or not id2label:  # a classifier's labels only
         return
     names = [str(id2label[k]) for k in sorted(id2label, key=int)]
     if names != list(data.label_names):
