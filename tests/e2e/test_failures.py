@@ -108,7 +108,8 @@ CASES = {
     ),
     "eval label unknown to train": (
         lambda f: data_files(f("t.csv", GOOD_CSV), f("e.csv", "text,label\nmeh,neutral\n")),
-        "The eval split has labels ['neutral'] outside the train split's",
+        "The eval split has labels the train split does not have (['negative', 'positive']): "
+        "'neutral' at row 1 of",
     ),
     "class weights length": (
         lambda f: ["loss=weighted_ce", "loss.class_weights=[1,2,3]"],
@@ -199,8 +200,8 @@ CASES = {
             *data_files(f("f.csv", "text,label\na,0.0\nb,1.0\nc,0.0\n")),
             "+data.label_names=[x,y,z]",
         ],  # fmt: skip
-        "The train split has labels ['0.0', '1.0'] that are not in data.label_names "
-        "['x', 'y', 'z']",
+        "The train split has labels not in data.label_names ['x', 'y', 'z']: '0.0' at row 1, "
+        "'1.0' at row 2 of",
     ),
     "eval_size neither fraction nor count": (
         lambda f: ["data.eval_files=null", "data.eval_size=1.5"],
@@ -267,7 +268,7 @@ CASES = {
     ),
     "label_names missing a string label": (
         lambda f: ["+data.label_names=[negative]"],
-        "The train split has labels ['positive'] that are not in data.label_names ['negative']",
+        "The train split has labels not in data.label_names ['negative']: 'positive' at row",
     ),
     "zero LoRA alpha": (
         lambda f: ["peft=lora", "peft.lora_alpha=0"],
@@ -423,7 +424,7 @@ CASES = {
             f("t.jsonl", jsonl({"text": "a", "label": 1}, {"text": "b", "label": 4})),
             f("e.jsonl", jsonl({"text": "c", "label": 3})),
         ),  # fmt: skip
-        "The eval split has labels ['3'] outside the train split's ['1', '4']",
+        "The eval split has labels the train split does not have (['1', '4']): '3' at row 1 of",
     ),
     "ragged csv line": (
         lambda f: data_files(f("r.csv", GOOD_CSV + "odd, film,positive\n")),

@@ -44,13 +44,15 @@ def data_for_modes(cfg: DictConfig, model_dir: Path, named: list[str]) -> None:
 
 def unused_splits(args, named: list[str]) -> list[str]:
     """The splits a run that does not train leaves unread: train; eval when ``do_eval`` is
-    false, or left null while the command line names new test files (and no eval files) to
-    predict."""
+    false, or left null while the command line names new test files (and no eval files) and
+    new columns to read them by, which the run's old eval file need not have."""
     unused = ["train"]
     names_test = any(f"data.{key}" in named for key in SPLIT_KEYS["test"])
     names_eval = any(f"data.{key}" in named for key in SPLIT_KEYS["eval"])
+    names_columns = any(key.startswith("data.") and key.endswith("_column") for key in named)
     do_eval = args.get("do_eval")
-    if do_eval is False or (do_eval is None and names_test and not names_eval):
+    new_columns = names_test and names_columns and not names_eval
+    if do_eval is False or (do_eval is None and new_columns):
         unused.append("eval")
     return unused
 
