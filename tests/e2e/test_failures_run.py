@@ -336,7 +336,10 @@ def test_a_killed_and_resumed_run_reports_what_an_uninterrupted_one_does(tmp_pat
     steps_before = [row["_step"] for row in history(first)]
     steps_after = [row["_step"] for row in history(second)]
     assert steps_after[0] > 0 and steps_after == sorted(steps_after)
-    assert steps_after[0] <= max(steps_before) + 1
+    # known gap: offline, W&B's service may not flush a SIGKILLed attempt's rows (its .wandb
+    # file can hold the header alone); where they survive, the next attempt goes on from them
+    if steps_before:
+        assert steps_after[0] <= max(steps_before) + 1
 
 
 @pytest.mark.slow
