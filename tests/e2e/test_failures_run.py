@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def refused(tmp_path: Path, *args: str, cwd: Path | None = None, case: str = "")
 
 def _in_use(run_dir: Path):
     holder = subprocess.Popen(
-        ["python", "-c", "import time; from hydratune.run import claim; "
+        [sys.executable, "-c", "import time; from hydratune.run import claim; "
          f"claim.hold({str(run_dir)!r}); print('held', flush=True); time.sleep(120)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
