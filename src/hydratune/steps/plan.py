@@ -20,6 +20,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from hydratune.config.kinds import Kind
 from hydratune.run.memory import peak_memory_mb
 from hydratune.run.plan_table import describe, job_overrides
 from hydratune.run.record import write_json
@@ -85,7 +86,7 @@ def measure_shape(cfg, data, hooks, modes, args: dict, setup_seconds: float) -> 
             compute_loss_func=hooks.compute_loss_func, compute_metrics=hooks.compute_metrics,
             callbacks=[timer],
         )  # fmt: skip
-        timer.counter = count_tokens(trainer, with_targets=data.kind == "seq2seq")
+        timer.counter = count_tokens(trainer, with_targets=data.kind == Kind.SEQ2SEQ)
         batches = len(trainer.get_train_dataloader())
         ready = time.monotonic()
         measured = measure_training(trainer, timer, WARMUP_STEPS)

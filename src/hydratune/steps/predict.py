@@ -37,7 +37,7 @@ def predict(trainer, data, tokenizer, run_dir: Path, *, batch_rows=1024, thresho
             trainer, data, run_dir / "predictions.jsonl",
             batch_rows=min(batch_rows, 16), max_new_tokens=max_new_tokens,
         )  # fmt: skip
-    if data.kind == "seq2seq":
+    if data.kind == Kind.SEQ2SEQ:
         from hydratune.steps.predict_pairs import predict_pairs
 
         return predict_pairs(trainer, data, run_dir / "predictions.jsonl", batch_rows=batch_rows)

@@ -11,28 +11,25 @@ from __future__ import annotations
 import inspect
 
 from hydratune.config.errors import ConfigError
+from hydratune.config.kinds import FOR_KIND, Kind
 from hydratune.groups.data.classification import classification_splits
 from hydratune.groups.data.seq2seq import seq2seq_splits
 
 SHARED = ("eval_size", "seed", "max_train_samples", "max_eval_samples")  # every task's
-TASK_BUILDERS = {"classification": classification_splits, "seq2seq": seq2seq_splits}
+TASK_BUILDERS = {Kind.CLASSIFICATION: classification_splits, Kind.SEQ2SEQ: seq2seq_splits}
 _INSTEAD = {  # (task, option) -> what to set instead
-    ("causal_lm", "max_length"): "SFTTrainer cuts rows at trainer.args.max_length: set that",
-    ("causal_lm", "num_proc"): "SFTTrainer tokenizes with trainer.args.dataset_num_proc: set that",
-    ("seq2seq", "max_length"): "seq2seq cuts at data.max_source_length / data.max_target_length",
-    ("seq2seq", "text_column"): "seq2seq reads data.source_column / data.target_column",
-    ("seq2seq", "label_column"): "seq2seq reads data.source_column / data.target_column",
+    (Kind.CAUSAL_LM, "max_length"): "SFTTrainer cuts rows at trainer.args.max_length: set that",
+    (Kind.CAUSAL_LM, "num_proc"): "SFTTrainer tokenizes with trainer.args.dataset_num_proc: "
+    "set that",
+    (Kind.SEQ2SEQ, "max_length"): "seq2seq cuts at data.max_source_length / data.max_target_length",
+    (Kind.SEQ2SEQ, "text_column"): "seq2seq reads data.source_column / data.target_column",
+    (Kind.SEQ2SEQ, "label_column"): "seq2seq reads data.source_column / data.target_column",
 }
 _READS = {  # what each task reads, for the message
-    "classification": "data.text_column, data.label_column and data.max_length",
-    "causal_lm": "the columns messages, prompt/completion or text (data.formatting maps others)",
-    "seq2seq": "data.source_column / data.target_column (or source_lang / target_lang), "
+    Kind.CLASSIFICATION: "data.text_column, data.label_column and data.max_length",
+    Kind.CAUSAL_LM: "the columns messages, prompt/completion or text (data.formatting maps others)",
+    Kind.SEQ2SEQ: "data.source_column / data.target_column (or source_lang / target_lang), "
     "data.source_prefix, data.max_source_length / data.max_target_length",
-}
-_TRAINER = {
-    "classification": "trainer=plain",
-    "causal_lm": "trainer=sft",
-    "seq2seq": "trainer=seq2seq",
 }
 
 
@@ -51,9 +48,9 @@ def options_for(builder, options: dict) -> dict:
     return {k: v for k, v in options.items() if k in keyword_options(builder)}
 
 
-def refuse_unread(task: str, options: dict) -> None:
+def refuse_unread(task: Kind, options: dict) -> None:
     """Every option set (not its default) that ``task`` does not read, in one message."""
-    reads = set(SHARED) if task == "causal_lm" else set(keyword_options(TASK_BUILDERS[task]))
+    reads = set(SHARED) if task == Kind.CAUSAL_LM else set(keyword_options(TASK_BUILDERS[task]))
     defaults = keyword_options(*TASK_BUILDERS.values())
     unread = [
         key for key, value in options.items()
@@ -62,14 +59,15 @@ def refuse_unread(task: str, options: dict) -> None:
     if not unread:
         return
     said = "; ".join(_one(task, key, options[key]) for key in unread)
+    keys = ", ".join(f"data.{k}" for k in unread)
     raise ConfigError(
-        f"{_TRAINER[task]} does not read {', '.join(f'data.{k}' for k in unread)}: {said}. "
+        f"trainer={FOR_KIND[task]['trainer']} does not read {keys}: {said}. "
         f"It reads {_READS[task]}. Drop {'them' if len(unread) > 1 else 'it'}, or pick the "
         "trainer whose task reads it."
     )
 
 
-def _one(task: str, key: str, value) -> str:
+def _one(task: Kind, key: str, value) -> str:
     instead = _INSTEAD.get((task, key))
     return f"data.{key}={value!r} ({instead})" if instead else f"data.{key}={value!r}"
 

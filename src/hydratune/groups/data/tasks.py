@@ -48,14 +48,14 @@ def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, so
     if Kind.CAUSAL_LM in kinds:
         if not formatting:
             refuse_labelled_text(first_split(splits), options.get("label_column", "label"))
-        refuse_unread("causal_lm", options)
+        refuse_unread(Kind.CAUSAL_LM, options)
         return sft_splits(splits, formatting=formatting, **_shared(options))
     if Kind.SEQ2SEQ in kinds:
         if formatting:
             raise ConfigError(
                 "data.formatting is for SFT rows; trainer=seq2seq reads source/target."
             )
-        refuse_unread("seq2seq", options)
+        refuse_unread(Kind.SEQ2SEQ, options)
         return seq2seq_splits(splits, **options_for(seq2seq_splits, options))
     if formatting:
         raise ConfigError(
@@ -63,7 +63,7 @@ def task_splits(splits: dict[str, Dataset], kinds, *, formatting: str | None, so
             "classification: drop data.formatting, or use trainer=sft."
         )
     refuse_sft_rows(first_split(splits), options.get("text_column", "text"))
-    refuse_unread("classification", options)
+    refuse_unread(Kind.CLASSIFICATION, options)
     return classification_splits(splits, sources, **options_for(classification_splits, options))
 
 
