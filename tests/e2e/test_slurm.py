@@ -22,7 +22,16 @@ FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", 
 SWEEP_TIMEOUT_S = 420  # SLURM kills a job after timeout_min=5; a stuck cluster must not hang CI
 
 
-def _no_cluster_reason() -> str | None:
+def _no_cluster_reason(wait_s: float = 120) -> str | None:
+    """Why no sweep can run here; the node may still be COMPLETING the last test's jobs, so an
+    idle one is awaited for ``wait_s`` first."""
+    deadline = time.monotonic() + wait_s
+    while (reason := _no_idle_node()) and "no idle node" in reason and time.monotonic() < deadline:
+        time.sleep(3)
+    return reason
+
+
+def _no_idle_node() -> str | None:
     missing = [tool for tool in ("sbatch", "sinfo", "srun", "sacct") if shutil.which(tool) is None]
     if missing:
         return f"SLURM tools not installed ({', '.join(missing)}): scripts/slurm_cluster.sh up"
@@ -171,7 +180,7 @@ def test_a_job_that_reaches_its_time_limit_again_is_requeued_again_and_resumes(t
          "trainer.args.disable_tqdm=true", f"hydra.sweep.dir={sweep}"],
         cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=log,
     )  # fmt: skip
-    record, deadline = {}, time.monotonic() + SWEEP_TIMEOUT_S
+    record, deadline = {}, time.monotonic() + 2 * SWEEP_TIMEOUT_S  # three 2-minute attempts
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             record = _record(sweep / "0" / "run.json")
